@@ -1,0 +1,128 @@
+"""Settings: read from the environment, or passed explicitly; nothing is cached at import time.
+
+| variable                          | setting            | default                                  |
+| --------------------------------- | ------------------ | ---------------------------------------- |
+| ``CARGOHOLD_HOME``                | home               | ``./.cargohold``                         |
+| ``CARGOHOLD_STORE_URL``           | store_url          | ``file://{home}/store``                  |
+| ``CARGOHOLD_STORE_OPTIONS``       | store_options      | ``{}`` (JSON object, fsspec options)     |
+| ``CARGOHOLD_CATALOG_URL``         | catalog_url        | ``sqlite:///{home}/catalog.db``          |
+| ``CARGOHOLD_INLINE_LIMIT``        | inline_limit       | ``65536`` bytes                          |
+| ``CARGOHOLD_ALLOW_PICKLE``        | allow_pickle       | ``false``                                |
+| ``CARGOHOLD_TABLE_FORMAT``        | table_format       | ``parquet`` (or ``arrow``)               |
+| ``CARGOHOLD_PROJECT``             | project            | ``default``                              |
+| ``CARGOHOLD_DOMAIN``              | domain             | ``development``                          |
+| ``CARGOHOLD_LINEAGE_NAMESPACE``   | lineage_namespace  | ``cargohold``                            |
+| ``CARGOHOLD_PROXY_SECRET``        | proxy_secret       | none (the proxy refuses to sign without) |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from cargohold.core.errors import ConfigurationError
+
+__all__ = ["DEFAULT_INLINE_LIMIT", "Settings", "TableFormat"]
+
+DEFAULT_INLINE_LIMIT = 64 * 1024
+
+TableFormat = Literal["parquet", "arrow"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting cargohold reads. Build with :meth:`from_env` or directly."""
+
+    store_url: str
+    catalog_url: str
+    store_options: Mapping[str, Any] = field(default_factory=dict)
+    inline_limit: int = DEFAULT_INLINE_LIMIT
+    allow_pickle: bool = False
+    table_format: TableFormat = "parquet"
+    project: str = "default"
+    domain: str = "development"
+    lineage_namespace: str = "cargohold"
+    proxy_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.inline_limit < 0:
+            raise ConfigurationError(
+                f"inline_limit must be >= 0 bytes, got {self.inline_limit}; "
+                f"set CARGOHOLD_INLINE_LIMIT to a byte count such as 65536"
+            )
+        if self.table_format not in ("parquet", "arrow"):
+            raise ConfigurationError(
+                f"table_format must be 'parquet' or 'arrow', got {self.table_format!r}"
+            )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win.
+
+        Raises:
+            ConfigurationError: a variable is malformed (a non-integer limit, bad JSON, ...).
+        """
+        env = os.environ if environ is None else environ
+        home = Path(env.get("CARGOHOLD_HOME") or Path.cwd() / ".cargohold").absolute()
+        values: dict[str, Any] = {
+            "store_url": env.get("CARGOHOLD_STORE_URL") or (home / "store").as_uri(),
+            "catalog_url": env.get("CARGOHOLD_CATALOG_URL") or f"sqlite:///{home / 'catalog.db'}",
+            "store_options": _json_object(env, "CARGOHOLD_STORE_OPTIONS"),
+            "inline_limit": _integer(env, "CARGOHOLD_INLINE_LIMIT", DEFAULT_INLINE_LIMIT),
+            "allow_pickle": _boolean(env, "CARGOHOLD_ALLOW_PICKLE", False),
+            "table_format": env.get("CARGOHOLD_TABLE_FORMAT") or "parquet",
+            "project": env.get("CARGOHOLD_PROJECT") or "default",
+            "domain": env.get("CARGOHOLD_DOMAIN") or "development",
+            "lineage_namespace": env.get("CARGOHOLD_LINEAGE_NAMESPACE") or "cargohold",
+            "proxy_secret": env.get("CARGOHOLD_PROXY_SECRET") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes`` applied (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:
+    raw = env.get(name)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{name} must be a JSON object, got {type(value).__name__}")
+    return value
