@@ -189,6 +189,8 @@ class Literal:
         """Every blob this literal references, its own and those nested in its value."""
         if self.blob is not None:
             yield self.blob
+            for nested in self.blob.extra.get("refs", ()):
+                yield BlobRef.from_dict(nested)
         else:
             yield from _nested_blobs(self.value)
 

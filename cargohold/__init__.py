@@ -1,0 +1,74 @@
+"""cargohold: typed, versioned, partitioned data passing with lineage for Airflow and Dagster.
+
+The public names of the core; the adapters live in ``cargohold.airflow_provider`` and
+``cargohold.dagster_integration`` and are never imported from here.
+"""
+
+from cargohold.core.config import Settings
+from cargohold.core.context import RunContext
+from cargohold.core.errors import (
+    AlreadyExistsError,
+    BlobNotFoundError,
+    CacheError,
+    CacheFullError,
+    CargoholdError,
+    CatalogError,
+    ConfigurationError,
+    CorruptDataError,
+    InvalidArgumentError,
+    LineageError,
+    NotFoundError,
+    PathEscapeError,
+    ProxyError,
+    ReservationConflictError,
+    SchemaOutOfDateError,
+    SerializationError,
+    StorageError,
+    TypeMismatchError,
+    UnhashableInputError,
+    UnsupportedTypeError,
+)
+from cargohold.core.hold import Cargohold
+from cargohold.core.storage.store import BlobInfo, Store
+from cargohold.core.types.engine import TypeEngine
+from cargohold.core.types.files import Directory, File
+from cargohold.core.types.literals import BlobRef, Literal, LiteralType
+from cargohold.core.types.transformer import TransformContext, TypeTransformer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExistsError",
+    "BlobInfo",
+    "BlobNotFoundError",
+    "BlobRef",
+    "CacheError",
+    "CacheFullError",
+    "Cargohold",
+    "CargoholdError",
+    "CatalogError",
+    "ConfigurationError",
+    "CorruptDataError",
+    "Directory",
+    "File",
+    "InvalidArgumentError",
+    "LineageError",
+    "Literal",
+    "LiteralType",
+    "NotFoundError",
+    "PathEscapeError",
+    "ProxyError",
+    "ReservationConflictError",
+    "RunContext",
+    "SchemaOutOfDateError",
+    "SerializationError",
+    "Settings",
+    "Store",
+    "StorageError",
+    "TransformContext",
+    "TypeEngine",
+    "TypeMismatchError",
+    "TypeTransformer",
+    "UnhashableInputError",
+    "UnsupportedTypeError",
+]

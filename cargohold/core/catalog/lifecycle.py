@@ -1,0 +1,162 @@
+"""Lifecycle: expire old artifacts, and collect blobs nothing references any more.
+
+Garbage collection is a SQL question: a blob in the store is garbage when no row of
+``cargohold_blob_refs`` (artifacts, cache entries, XComs; see :mod:`.blobrefs`) names its hash.
+Blobs younger than the grace period (default one hour) are never collected, so a blob written
+by a task whose artifact row is not committed yet survives; blobs whose age the store cannot
+tell are kept too. References are checked again right before each batch is deleted. The
+collector is a dry run unless asked otherwise, and reports count and bytes either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Connection, delete, exists, select
+
+from cargohold.core.catalog import models as m
+from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, referenced_hashes, release_blobs
+from cargohold.core.catalog.objects import Dataset, ExpiryReport, GCReport
+from cargohold.core.catalog.session import Database
+
+__all__ = [
+    "DEFAULT_GC_GRACE",
+    "BlobListing",
+    "BlobStore",
+    "collect_garbage",
+    "delete_artifacts",
+    "expired_artifact_ids",
+]
+
+DEFAULT_GC_GRACE = timedelta(hours=1)
+_BATCH = 500
+
+
+class BlobListing(Protocol):
+    """What the collector needs to know of a stored blob (the store's ``BlobInfo``)."""
+
+    @property
+    def hash(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def modified(self) -> datetime | None: ...
+
+
+class BlobStore(Protocol):
+    """The part of :class:`cargohold.core.storage.store.Store` the collector uses."""
+
+    def iter_blobs(self) -> Iterator[BlobListing]: ...
+    def delete_blob(self, content_hash: str) -> None: ...
+
+
+def expired_artifact_ids(
+    conn: Connection, *, dataset: Dataset, cutoff: datetime, keep_tagged: bool
+) -> list[str]:
+    """Ids of the dataset's artifacts created before ``cutoff`` (untagged ones if keep_tagged)."""
+    a, t = m.artifacts, m.tags
+    stmt = select(a.c.id).where(a.c.dataset_id == dataset.uuid, a.c.created_at < cutoff)
+    if keep_tagged:
+        stmt = stmt.where(~exists().where(t.c.artifact_id == a.c.id))
+    return list(conn.execute(stmt.order_by(a.c.created_at)).scalars())
+
+
+def delete_artifacts(conn: Connection, *, artifact_ids: list[str]) -> None:
+    """Delete artifacts with their data, partitions, metadata, tags, reads and blob references."""
+    for start in range(0, len(artifact_ids), _BATCH):
+        chunk = artifact_ids[start : start + _BATCH]
+        for table in (
+            m.artifact_data,
+            m.artifact_partitions,
+            m.artifact_metadata,
+            m.tags,
+            m.reads,
+        ):
+            conn.execute(delete(table).where(table.c.artifact_id.in_(chunk)))
+        release_blobs(conn, owner_kind=OWNER_ARTIFACT, owner_ids=chunk)
+        conn.execute(delete(m.artifacts).where(m.artifacts.c.id.in_(chunk)))
+
+
+def expire(
+    database: Database,
+    *,
+    dataset: Dataset,
+    max_age: timedelta,
+    now: datetime,
+    dry_run: bool,
+    keep_tagged: bool,
+) -> ExpiryReport:
+    """Delete (or, in a dry run, list) the dataset's artifacts older than ``max_age``."""
+    cutoff = now - max_age
+
+    def _run(conn: Connection) -> list[str]:
+        ids = expired_artifact_ids(conn, dataset=dataset, cutoff=cutoff, keep_tagged=keep_tagged)
+        if not dry_run:
+            delete_artifacts(conn, artifact_ids=ids)
+        return ids
+
+    ids = database.read(_run) if dry_run else database.write(_run)
+    return ExpiryReport(dry_run=dry_run, artifact_ids=tuple(ids))
+
+
+@dataclass
+class _Tally:
+    scanned: int = 0
+    young: int = 0
+    size: int = 0
+
+
+def collect_garbage(
+    database: Database,
+    *,
+    store: BlobStore,
+    now: datetime,
+    grace: timedelta = DEFAULT_GC_GRACE,
+    dry_run: bool = True,
+) -> GCReport:
+    """Delete (or list, in a dry run) store blobs no owner references and older than ``grace``.
+
+    Raises:
+        CatalogError: the database failed.
+        StorageError: the store failed.
+    """
+    cutoff = now - grace
+    tally = _Tally()
+    garbage: list[str] = []
+    batch: dict[str, int] = {}
+
+    def flush() -> None:
+        hashes = list(batch)
+        kept = database.read(lambda conn: referenced_hashes(conn, hashes))
+        for blob_hash in hashes:
+            if blob_hash in kept:
+                continue
+            if not dry_run:
+                store.delete_blob(blob_hash)
+            garbage.append(blob_hash)
+            tally.size += batch[blob_hash]
+        batch.clear()
+
+    for info in store.iter_blobs():
+        tally.scanned += 1
+        modified = info.modified
+        if modified is not None and modified.tzinfo is None:
+            modified = modified.replace(tzinfo=UTC)
+        if modified is None or modified > cutoff:
+            tally.young += 1
+            continue
+        batch[info.hash] = info.size
+        if len(batch) >= _BATCH:
+            flush()
+    if batch:
+        flush()
+    return GCReport(
+        dry_run=dry_run,
+        blob_hashes=tuple(garbage),
+        bytes=tally.size,
+        scanned=tally.scanned,
+        kept_young=tally.young,
+    )

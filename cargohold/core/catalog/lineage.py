@@ -1,0 +1,135 @@
+"""Lineage inside the catalog: which execution read which artifact version.
+
+A run is identified by ``(job, run_id)`` (Airflow run ids are only unique within a DAG). The
+producer of an artifact is its source; consumers are recorded with :func:`record_read`. From those
+two facts:
+
+* inputs of a run: the artifacts it read; outputs of a run: the artifacts whose source it is;
+* upstream of an artifact: the inputs of the run that produced it;
+* downstream of an artifact: the outputs of every run that read it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, exists, insert, select
+
+from cargohold.core.catalog import models as m
+from cargohold.core.catalog.artifacts import artifact_select, load_artifacts
+from cargohold.core.catalog.objects import Artifact, ArtifactSource, Read
+from cargohold.core.errors import NotFoundError
+
+__all__ = [
+    "downstream",
+    "reads_of",
+    "record_read",
+    "run_inputs",
+    "run_outputs",
+    "upstream",
+]
+
+
+def record_read(
+    conn: Connection, *, artifact_id: str, source: ArtifactSource, now: datetime
+) -> Read:
+    """Record that ``source`` read the artifact.
+
+    Raises:
+        NotFoundError: the artifact does not exist.
+    """
+    found = conn.execute(
+        select(m.artifacts.c.id).where(m.artifacts.c.id == artifact_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(f"artifact {artifact_id} does not exist")
+    conn.execute(
+        insert(m.reads),
+        {
+            "artifact_id": artifact_id,
+            "orchestrator": source.orchestrator,
+            "namespace": source.namespace,
+            "job": source.job,
+            "run_id": source.run_id,
+            "task": source.task,
+            "map_index": source.map_index,
+            "try_number": source.try_number,
+            "read_at": now,
+        },
+    )
+    return Read(artifact_id=artifact_id, source=source, read_at=now)
+
+
+def reads_of(conn: Connection, *, artifact_id: str) -> list[Read]:
+    """Every recorded read of an artifact, oldest first."""
+    r = m.reads
+    rows = conn.execute(select(r).where(r.c.artifact_id == artifact_id).order_by(r.c.id))
+    return [
+        Read(
+            artifact_id=row.artifact_id,
+            source=ArtifactSource(
+                orchestrator=row.orchestrator,
+                namespace=row.namespace,
+                job=row.job,
+                run_id=row.run_id,
+                task=row.task,
+                map_index=row.map_index,
+                try_number=row.try_number,
+            ),
+            read_at=row.read_at,
+        )
+        for row in rows
+    ]
+
+
+def run_inputs(conn: Connection, *, job: str, run_id: str) -> list[Artifact]:
+    """The artifacts a run read."""
+    a, r = m.artifacts, m.reads
+    stmt = artifact_select().where(
+        exists().where(and_(r.c.artifact_id == a.c.id, r.c.job == job, r.c.run_id == run_id))
+    )
+    return load_artifacts(conn, conn.execute(stmt.order_by(a.c.created_at, a.c.id)).all())
+
+
+def run_outputs(conn: Connection, *, job: str, run_id: str) -> list[Artifact]:
+    """The artifacts a run produced."""
+    a = m.artifacts
+    stmt = artifact_select().where(a.c.source_job == job, a.c.source_run_id == run_id)
+    return load_artifacts(conn, conn.execute(stmt.order_by(a.c.created_at, a.c.id)).all())
+
+
+def upstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
+    """The artifacts read by the run that produced this artifact.
+
+    Raises:
+        NotFoundError: the artifact does not exist.
+    """
+    a = m.artifacts
+    row = conn.execute(
+        select(a.c.source_job, a.c.source_run_id).where(a.c.id == artifact_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"artifact {artifact_id} does not exist")
+    if row.source_run_id is None:
+        return []
+    return run_inputs(conn, job=row.source_job or "", run_id=row.source_run_id)
+
+
+def downstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
+    """The artifacts produced by the runs that read this artifact.
+
+    Raises:
+        NotFoundError: the artifact does not exist.
+    """
+    a, r = m.artifacts, m.reads
+    if conn.execute(select(a.c.id).where(a.c.id == artifact_id)).first() is None:
+        raise NotFoundError(f"artifact {artifact_id} does not exist")
+    readers = exists().where(
+        and_(
+            r.c.artifact_id == artifact_id,
+            r.c.job == a.c.source_job,
+            r.c.run_id == a.c.source_run_id,
+        )
+    )
+    stmt = artifact_select().where(readers, a.c.id != artifact_id)
+    return load_artifacts(conn, conn.execute(stmt.order_by(a.c.created_at, a.c.id)).all())

@@ -1,0 +1,217 @@
+"""Listing artifacts: filters, sort and keyset pagination. Listing never reads blobs.
+
+Partition filters map a key to a plain value (equality), a :class:`Range` or a :class:`OneOf`.
+When every partition key of the dataset is given by equality, the lookup is one index range on
+``(dataset_id, partition_key, version)``; otherwise each filtered key is an indexed ``EXISTS`` on
+``catalog_artifact_partitions``. Values compare as strings (ISO dates order correctly).
+
+Pages are ordered by ``(version, id)`` or ``(created_at, id)`` and continue strictly after the
+last row of the previous page, so inserts between calls never shift or repeat rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, literal, tuple_
+
+from cargohold.core.catalog import models as m
+from cargohold.core.catalog.artifacts import artifact_select, load_artifacts
+from cargohold.core.catalog.objects import Artifact, Dataset, Page
+from cargohold.core.catalog.pagination import decode_token, encode_token, fingerprint
+from cargohold.core.catalog.validation import normalize_partition_value, partition_key_string
+from cargohold.core.errors import InvalidArgumentError
+
+__all__ = ["OneOf", "Range", "SortBy", "list_artifacts"]
+
+SortBy = Literal["version", "created_at"]
+
+
+@dataclass(frozen=True, init=False)
+class Range:
+    """A range filter on a partition value: ``Range(ge="2026-10-01", lt="2026-11-01")``.
+
+    Bounds may be str, int, date or datetime; they are normalised like partition values.
+    """
+
+    ge: str | None
+    gt: str | None
+    le: str | None
+    lt: str | None
+
+    def __init__(
+        self, *, ge: object = None, gt: object = None, le: object = None, lt: object = None
+    ) -> None:
+        if ge is None and gt is None and le is None and lt is None:
+            raise InvalidArgumentError("Range needs at least one of ge, gt, le, lt")
+        for name, value in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)):
+            text = None if value is None else normalize_partition_value(value, key=name)
+            object.__setattr__(self, name, text)
+
+
+@dataclass(frozen=True, init=False)
+class OneOf:
+    """A filter matching any of several partition values: ``OneOf(["eu", "us"])``."""
+
+    values: tuple[str, ...]
+
+    def __init__(self, values: Iterable[object]) -> None:
+        texts = tuple(normalize_partition_value(v, key="OneOf") for v in values)
+        if not texts:
+            raise InvalidArgumentError("OneOf needs at least one value")
+        object.__setattr__(self, "values", texts)
+
+
+def _describe(value: str | Range | OneOf) -> Any:
+    if isinstance(value, Range):
+        return ["range", value.ge, value.gt, value.le, value.lt]
+    if isinstance(value, OneOf):
+        return ["in", list(value.values)]
+    return ["eq", value]
+
+
+def normalize_filters(
+    partitions: Mapping[str, object] | None, *, dataset: Dataset | None
+) -> dict[str, str | Range | OneOf]:
+    """Normalise partition filters; keys must be partition keys of ``dataset`` when given.
+
+    Raises:
+        InvalidArgumentError: an unknown key, or a malformed value.
+    """
+    out: dict[str, str | Range | OneOf] = {}
+    for key, value in (partitions or {}).items():
+        if dataset is not None and key not in dataset.partition_keys:
+            raise InvalidArgumentError(
+                f"dataset {dataset.id} has partition keys {list(dataset.partition_keys)}, "
+                f"not {key!r}"
+            )
+        if isinstance(value, Range | OneOf):
+            out[key] = value
+        else:
+            out[key] = normalize_partition_value(value, key=key)
+    return out
+
+
+def list_artifacts(
+    conn: Connection,
+    *,
+    dataset: Dataset | None,
+    partitions: Mapping[str, str | Range | OneOf],
+    tag: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    job: str | None = None,
+    run_id: str | None = None,
+    task: str | None = None,
+    sort_by: SortBy = "created_at",
+    descending: bool = True,
+    limit: int = 100,
+    page_token: str | None = None,
+) -> Page[Artifact]:
+    """One page of artifacts matching every filter (see the module docstring).
+
+    Raises:
+        InvalidArgumentError: a bad sort or page token.
+    """
+    if sort_by not in ("version", "created_at"):
+        raise InvalidArgumentError(f"sort_by must be 'version' or 'created_at', got {sort_by!r}")
+    a = m.artifacts
+    metadata = metadata or {}
+    query = fingerprint(
+        [
+            "artifacts",
+            None if dataset is None else dataset.uuid,
+            sorted((k, _describe(v)) for k, v in partitions.items()),
+            tag,
+            sorted(metadata.items()),
+            None if created_after is None else created_after.isoformat(),
+            None if created_before is None else created_before.isoformat(),
+            job,
+            run_id,
+            task,
+            sort_by,
+            descending,
+        ]
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if dataset is not None:
+        conditions.append(a.c.dataset_id == dataset.uuid)
+    conditions.extend(_partition_conditions(dataset, partitions))
+    if tag is not None:
+        t = m.tags
+        conditions.append(exists().where(and_(t.c.artifact_id == a.c.id, t.c.name == tag)))
+    am = m.artifact_metadata
+    for key, value in metadata.items():
+        conditions.append(
+            exists().where(and_(am.c.artifact_id == a.c.id, am.c.key == key, am.c.value == value))
+        )
+    if created_after is not None:
+        conditions.append(a.c.created_at >= created_after)
+    if created_before is not None:
+        conditions.append(a.c.created_at < created_before)
+    for column, value in ((a.c.source_job, job), (a.c.source_run_id, run_id)):
+        if value is not None:
+            conditions.append(column == value)
+    if task is not None:
+        conditions.append(a.c.source_task == task)
+    sort_column = a.c.version if sort_by == "version" else a.c.created_at
+    if page_token is not None:
+        last_value, last_id = decode_token(page_token, query=query, size=2)
+        if sort_by == "created_at":
+            last_value = datetime.fromisoformat(last_value)
+        key = tuple_(sort_column, a.c.id)
+        bound = tuple_(literal(last_value, type_=sort_column.type), literal(last_id))
+        conditions.append(key < bound if descending else key > bound)
+    order = (
+        (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
+    )
+    stmt = artifact_select().where(*conditions).order_by(*order).limit(limit + 1)
+    rows = conn.execute(stmt).all()
+    items = tuple(load_artifacts(conn, rows[:limit]))
+    token = None
+    if len(rows) > limit:
+        last = items[-1]
+        value: Any = last.version
+        if sort_by == "created_at":
+            assert last.created_at is not None
+            value = last.created_at.isoformat()
+        token = encode_token(query=query, last=[value, last.id])
+    return Page(items=items, next_token=token)
+
+
+def _partition_conditions(
+    dataset: Dataset | None, partitions: Mapping[str, str | Range | OneOf]
+) -> Sequence[ColumnElement[bool]]:
+    a, p = m.artifacts, m.artifact_partitions
+    if (
+        dataset is not None
+        and partitions
+        and set(partitions) == set(dataset.partition_keys)
+        and all(isinstance(v, str) for v in partitions.values())
+    ):
+        exact = {k: v for k, v in partitions.items() if isinstance(v, str)}
+        return [a.c.partition_key == partition_key_string(exact)]
+    out: list[ColumnElement[bool]] = []
+    for key, value in partitions.items():
+        checks: list[ColumnElement[bool]] = [p.c.artifact_id == a.c.id, p.c.key == key]
+        if dataset is not None:
+            checks.append(p.c.dataset_id == dataset.uuid)
+        if isinstance(value, Range):
+            if value.ge is not None:
+                checks.append(p.c.value >= value.ge)
+            if value.gt is not None:
+                checks.append(p.c.value > value.gt)
+            if value.le is not None:
+                checks.append(p.c.value <= value.le)
+            if value.lt is not None:
+                checks.append(p.c.value < value.lt)
+        elif isinstance(value, OneOf):
+            checks.append(p.c.value.in_(list(value.values)))
+        else:
+            checks.append(p.c.value == value)
+        out.append(exists().where(and_(*checks)))
+    return out

@@ -1,0 +1,170 @@
+"""The one place that opens transactions on the catalog database.
+
+:class:`Database` wraps a SQLAlchemy engine and runs a function inside a transaction:
+
+* :meth:`Database.write` commits when the function returns and rolls back when it raises. On
+  SQLite (WAL, ``busy_timeout``) a write transaction starts with ``BEGIN IMMEDIATE``, so writers
+  queue for the lock up front instead of failing on upgrade; reads use a deferred ``BEGIN`` and
+  never block in WAL mode.
+* :meth:`Database.read` runs a read-only function and retries it once on a fresh connection when
+  the first connection turns out to be dropped (a restarted server, a killed backend).
+* Every SQLAlchemy error is translated at this boundary into :class:`CatalogError` (or what the
+  caller's ``on_integrity`` hook returns for a constraint violation), with ``raise ... from exc``.
+
+Nothing connects until the first call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from cargohold.core.errors import CargoholdError, CatalogError, ConfigurationError
+
+__all__ = ["Database", "make_engine"]
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_WRITE = "cargohold_write"
+
+
+def make_engine(url: str, **engine_options: Any) -> Engine:
+    """Build the engine for a catalog URL.
+
+    ``postgresql://`` URLs use psycopg 3; ``sqlite:///path`` files get WAL, a busy timeout,
+    foreign keys and ``BEGIN IMMEDIATE`` for writes (the parent directory is created when first
+    connecting).
+
+    Raises:
+        ConfigurationError: the URL is malformed or names an unsupported database.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # ArgumentError, ValueError
+        raise ConfigurationError(f"catalog URL {url!r} is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        options.update(engine_options)
+        try:
+            return create_engine(parsed, **options)
+        except ImportError as exc:
+            raise ConfigurationError(
+                "install psycopg (pip install 'cargohold[postgres]') to use a PostgreSQL catalog"
+            ) from exc
+    if backend == "sqlite":
+        return _sqlite_engine(parsed.render_as_string(hide_password=False), **engine_options)
+    raise ConfigurationError(
+        f"catalog URL {url!r}: cargohold supports sqlite:/// and postgresql:// catalogs"
+    )
+
+
+def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        directory = Path(database).expanduser().absolute().parent
+    else:
+        directory = None
+    engine = create_engine(url, **engine_options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module; _on_begin emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    if directory is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _make_directory(*_args: Any) -> None:
+            os.makedirs(directory, exist_ok=True)
+
+    return engine
+
+
+class Database:
+    """Transactions on one catalog database; see the module docstring."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def write(
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        on_integrity: Callable[[IntegrityError], CargoholdError] | None = None,
+    ) -> T:
+        """Run ``fn`` in one write transaction and commit; roll back if it raises.
+
+        Raises:
+            CatalogError: the database failed; a constraint violation becomes what
+                ``on_integrity`` returns when given. Errors ``fn`` raises pass through.
+        """
+        try:
+            with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+                with conn.begin():
+                    return fn(conn)
+        except IntegrityError as exc:
+            if on_integrity is not None:
+                raise on_integrity(exc) from exc
+            raise CatalogError(f"catalog constraint violated: {_summary(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run the read-only ``fn`` in a transaction; retry once if the connection was dropped.
+
+        Raises:
+            CatalogError: the database failed (twice, for a dropped connection).
+        """
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as conn:
+                    with conn.begin():
+                        return fn(conn)
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+            except SQLAlchemyError as exc:
+                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _summary(exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

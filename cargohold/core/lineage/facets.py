@@ -1,0 +1,210 @@
+"""OpenLineage facets as plain JSON dicts, each with its ``_producer`` and ``_schemaURL``.
+
+Every builder returns a ``dict`` ready to put under its facet key; none imports openlineage, so
+building facets costs a few microseconds on the caller's thread. The schema URLs name the facet
+versions openlineage-python 1.54 uses, all present in the vendored ``spec/`` folder.
+
+| key                | facet                                   | built from                           |
+| ------------------ | --------------------------------------- | ------------------------------------ |
+| ``schema``         | SchemaDatasetFacet 1-2-0                | a blob's ``schema`` (column, type)   |
+| ``dataSource``     | DatasourceDatasetFacet 1-0-1            | the dataset namespace                |
+| ``version``        | DatasetVersionDatasetFacet 1-0-1        | artifact version, else content hash  |
+| ``storage``        | StorageDatasetFacet 1-0-1               | ``cargohold`` + the blob format      |
+| ``symlinks``       | SymlinksDatasetFacet 1-0-1              | the logical catalog name             |
+| ``documentation``  | DocumentationDatasetFacet 1-1-0         | the user's description               |
+| ``outputStatistics`` | OutputStatisticsOutputDatasetFacet 1-0-2 | rows, bytes, files (outputs)      |
+| ``inputStatistics``  | InputStatisticsInputDatasetFacet 1-0-0   | rows, bytes, files (inputs)       |
+| ``errorMessage``   | ErrorMessageRunFacet 1-0-1              | the exception of a FAIL event        |
+| ``parent``         | ParentRunFacet 1-2-0                    | the parent (DAG / Dagster) run       |
+| ``jobType``        | JobTypeJobFacet 2-0-4                   | TASK / ASSET, the integration        |
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "CORE_SCHEMA_URL",
+    "PRODUCER",
+    "STORAGE_LAYER",
+    "data_source_facet",
+    "documentation_facet",
+    "error_message_facet",
+    "facet",
+    "input_statistics_facet",
+    "job_type_facet",
+    "output_statistics_facet",
+    "parent_run_facet",
+    "schema_facet",
+    "storage_facet",
+    "symlinks_facet",
+    "version_facet",
+]
+
+PRODUCER = "https://github.com/cargohold/cargohold"
+"""The ``producer`` / ``_producer`` URI of every event and facet cargohold builds."""
+
+SPEC_BASE = "https://openlineage.io/spec/"
+CORE_SCHEMA_URL = f"{SPEC_BASE}2-0-2/OpenLineage.json#/$defs/RunEvent"
+STORAGE_LAYER = "cargohold"
+"""The ``storageLayer`` of the storage facet: blobs are written by cargohold's store."""
+
+_MAX_STACK = 20_000
+
+_URLS = {
+    "schema": "facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+    "dataSource": "facets/1-0-1/DatasourceDatasetFacet.json#/$defs/DatasourceDatasetFacet",
+    "version": "facets/1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet",
+    "storage": "facets/1-0-1/StorageDatasetFacet.json#/$defs/StorageDatasetFacet",
+    "symlinks": "facets/1-0-1/SymlinksDatasetFacet.json#/$defs/SymlinksDatasetFacet",
+    "documentation": (
+        "facets/1-1-0/DocumentationDatasetFacet.json#/$defs/DocumentationDatasetFacet"
+    ),
+    "outputStatistics": (
+        "facets/1-0-2/OutputStatisticsOutputDatasetFacet.json"
+        "#/$defs/OutputStatisticsOutputDatasetFacet"
+    ),
+    "inputStatistics": (
+        "facets/1-0-0/InputStatisticsInputDatasetFacet.json#/$defs/InputStatisticsInputDatasetFacet"
+    ),
+    "errorMessage": "facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
+    "parent": "facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet",
+    "jobType": "facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
+}
+
+
+def facet(key: str, *, producer: str = PRODUCER, **fields: Any) -> dict[str, Any]:
+    """A facet of one of the kinds in the table above, with ``fields`` (``None`` values dropped).
+
+    Raises:
+        KeyError: ``key`` is not one of the facet keys cargohold builds.
+    """
+    out: dict[str, Any] = {"_producer": producer, "_schemaURL": SPEC_BASE + _URLS[key]}
+    out.update((name, value) for name, value in fields.items() if value is not None)
+    return out
+
+
+def schema_facet(
+    columns: Iterable[tuple[str, str]], *, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The schema facet: one field per ``(column, arrow type)`` pair, in order."""
+    fields = [
+        {"name": str(name), "type": str(type_), "ordinal_position": position}
+        for position, (name, type_) in enumerate(columns, start=1)
+    ]
+    return facet("schema", producer=producer, fields=fields)
+
+
+def data_source_facet(namespace: str, *, producer: str = PRODUCER) -> dict[str, Any]:
+    """The dataSource facet: ``name`` is the dataset namespace, ``uri`` its URI form.
+
+    A bare ``file`` or ``memory`` namespace becomes ``file://`` / ``memory://`` so that ``uri``
+    is a valid URI.
+    """
+    uri = namespace if "://" in namespace else f"{namespace}://"
+    return facet("dataSource", producer=producer, name=namespace, uri=uri)
+
+
+def version_facet(version: str, *, producer: str = PRODUCER) -> dict[str, Any]:
+    """The version facet: the artifact version, or the content hash when there is none."""
+    return facet("version", producer=producer, datasetVersion=str(version))
+
+
+def storage_facet(file_format: str | None, *, producer: str = PRODUCER) -> dict[str, Any]:
+    """The storage facet: storage layer ``cargohold`` and the blob's format (``parquet``...)."""
+    return facet("storage", producer=producer, storageLayer=STORAGE_LAYER, fileFormat=file_format)
+
+
+def symlinks_facet(
+    identifiers: Iterable[tuple[str, str, str]], *, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The symlinks facet: other names of the dataset as ``(namespace, name, type)`` triples."""
+    return facet(
+        "symlinks",
+        producer=producer,
+        identifiers=[
+            {"namespace": namespace, "name": name, "type": type_}
+            for namespace, name, type_ in identifiers
+        ],
+    )
+
+
+def documentation_facet(
+    description: str, *, content_type: str | None = None, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The documentation facet of a dataset: the user's description (and its MIME type)."""
+    return facet(
+        "documentation", producer=producer, description=description, contentType=content_type
+    )
+
+
+def output_statistics_facet(
+    *, rows: int | None, size: int | None, files: int | None, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The outputStatistics facet of an output dataset: rows, bytes and files written."""
+    return facet("outputStatistics", producer=producer, rowCount=rows, size=size, fileCount=files)
+
+
+def input_statistics_facet(
+    *, rows: int | None, size: int | None, files: int | None, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The inputStatistics facet of an input dataset: rows, bytes and files read."""
+    return facet("inputStatistics", producer=producer, rowCount=rows, size=size, fileCount=files)
+
+
+def error_message_facet(
+    error: BaseException | str, *, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The errorMessage facet of a FAIL event: message, ``python``, and the stack trace if any."""
+    stack: str | None = None
+    if isinstance(error, BaseException):
+        message = f"{type(error).__name__}: {error}"
+        if error.__traceback__ is not None:
+            stack = "".join(traceback.format_exception(error))[-_MAX_STACK:]
+    else:
+        message = str(error)
+    return facet(
+        "errorMessage",
+        producer=producer,
+        message=message,
+        programmingLanguage="python",
+        stackTrace=stack,
+    )
+
+
+def parent_run_facet(
+    *,
+    run_id: str,
+    namespace: str,
+    name: str,
+    root_run_id: str | None = None,
+    root_namespace: str | None = None,
+    root_name: str | None = None,
+    producer: str = PRODUCER,
+) -> dict[str, Any]:
+    """The parent run facet, with its root (the parent itself unless given), as Airflow builds it."""
+    return facet(
+        "parent",
+        producer=producer,
+        run={"runId": run_id},
+        job={"namespace": namespace, "name": name},
+        root={
+            "run": {"runId": root_run_id or run_id},
+            "job": {"namespace": root_namespace or namespace, "name": root_name or name},
+        },
+    )
+
+
+def job_type_facet(
+    *, job_type: str, integration: str, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The jobType facet: ``BATCH`` processing, the integration (``AIRFLOW``...) and job type."""
+    return facet(
+        "jobType",
+        producer=producer,
+        processingType="BATCH",
+        integration=integration,
+        jobType=job_type,
+    )

@@ -1,0 +1,449 @@
+"""The object store: content-addressed, atomic blobs on any fsspec filesystem.
+
+Blobs live at ``{root}/cas/{hash[:2]}/{hash}``: identical bytes are stored once and a second write
+is skipped. A blob is written under a temporary name and committed by a rename (local and other
+filesystems) or written straight to its final key on object stores, where an object (or a
+multipart upload) becomes visible only when complete; either way no partial blob is ever visible,
+also when the writer dies mid-write. Reads verify the content hash.
+
+Besides blobs, the store offers the file API of ZenML's artifact store (``open``, ``exists``,
+``copy``, ``rename``, ``remove``, ``makedirs``, ``listdir``, ``glob``, ``walk``, ``size``) on paths
+relative to its root; a path that escapes the root is refused with :class:`PathEscapeError`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any, BinaryIO
+
+from cargohold.core.errors import (
+    BlobNotFoundError,
+    CorruptDataError,
+    PathEscapeError,
+)
+from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
+from cargohold.core.storage.hashing import VerifyingReader, hash_bytes, hash_file
+
+__all__ = ["BlobInfo", "BlobSink", "Store"]
+
+_CAS = "cas"
+_TMP = ".tmp"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    """A committed blob: where it is, how big, its content hash."""
+
+    uri: str
+    size: int
+    hash: str
+    modified: datetime | None = None
+
+
+class BlobSink:
+    """A local file to serialize into; committed to the store when the ``with`` block ends."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.info: BlobInfo | None = None
+
+    @property
+    def result(self) -> BlobInfo:
+        """The committed blob (available after the ``with`` block)."""
+        if self.info is None:
+            raise RuntimeError("the blob is committed when its `with store.new_blob()` block ends")
+        return self.info
+
+
+class Store:
+    """An fsspec-backed, content-addressed object store rooted at one URL."""
+
+    def __init__(self, url: str, *, options: Mapping[str, Any] | None = None) -> None:
+        """Open the store at ``url`` (``file://``, ``s3://``, ``memory://``, any fsspec URL).
+
+        Raises:
+            ConfigurationError: the URL is malformed or its protocol's package is missing.
+        """
+        self.fs, self.protocol, self.root = resolve(url, options)
+        self.options = dict(options or {})
+        self.is_local = self.protocol == "file"
+        self.url = self._to_uri(self.root)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- naming ---------------------------------------------------------------------------------
+
+    def _to_uri(self, path: str) -> str:
+        if self.is_local:
+            return "file://" + path
+        return f"{self.protocol}://{path.lstrip('/')}"
+
+    def uri(self, relpath: str) -> str:
+        """The full URI of ``relpath`` inside this store.
+
+        Raises:
+            PathEscapeError: ``relpath`` escapes the store's root.
+        """
+        return self._to_uri(self._path(relpath))
+
+    def _path(self, path: str) -> str:
+        """The filesystem path of a relative path or a URI inside this store."""
+        if "://" in path:
+            prefix = self.url.rstrip("/") + "/"
+            if path.rstrip("/") == self.url.rstrip("/"):
+                return self.root
+            if not path.startswith(prefix):
+                raise PathEscapeError(
+                    f"{path} is not inside this store ({self.url}); give a path relative to "
+                    f"the store's root or a URI under it"
+                )
+            path = path[len(prefix) :]
+        elif path.startswith(("/", "\\")):
+            raise PathEscapeError(
+                f"absolute path {path!r} refused: give a path relative to the store's root "
+                f"({self.url})"
+            )
+        parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+        if ".." in parts:
+            raise PathEscapeError(
+                f"path {path!r} refused: '..' would leave the store's root ({self.url})"
+            )
+        return posixpath.join(self.root, *parts) if parts else self.root
+
+    # -- blobs ----------------------------------------------------------------------------------
+
+    def blob_uri(self, content_hash: str) -> str:
+        """The URI at which the blob with ``content_hash`` lives."""
+        return self._to_uri(self._blob_path(content_hash))
+
+    def _blob_path(self, content_hash: str) -> str:
+        if len(content_hash) < 8 or not all(c in "0123456789abcdef" for c in content_hash):
+            raise PathEscapeError(f"not a content hash: {content_hash!r}")
+        return posixpath.join(self.root, _CAS, content_hash[:2], content_hash)
+
+    @contextmanager
+    def new_blob(self) -> Iterator[BlobSink]:
+        """Yield a :class:`BlobSink` whose local ``path`` the caller writes; commit on exit.
+
+        On a local store the file is written inside the store and renamed into place; elsewhere
+        it is spooled locally and uploaded in parts. If the block raises, nothing is committed
+        and the temporary file is removed.
+
+        Raises:
+            StorageError: the commit failed (nothing is visible then).
+        """
+        if self.is_local:
+            tmp_dir = posixpath.join(self.root, _TMP)
+            os.makedirs(tmp_dir, exist_ok=True)
+            path = posixpath.join(tmp_dir, uuid.uuid4().hex)
+        else:
+            fd, path = tempfile.mkstemp(prefix="cargohold-spool-")
+            os.close(fd)
+        sink = BlobSink(path)
+        try:
+            yield sink
+            sink.info = self._commit_file(path, consume=True)
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def put_bytes(self, data: bytes | memoryview) -> BlobInfo:
+        """Store ``data`` as a blob (skipped when identical bytes are already stored).
+
+        Raises:
+            StorageError: the store failed; nothing partial is visible.
+        """
+        digest = hash_bytes(data)
+        final = self._blob_path(digest)
+        info = BlobInfo(uri=self._to_uri(final), size=len(data), hash=digest)
+        with storage_errors(f"writing blob {info.uri}"):
+            if self.fs.exists(final):
+                return info
+            if self.protocol in ATOMIC_PUT_PROTOCOLS:
+                self.fs.pipe_file(final, bytes(data))
+                return info
+            with self.new_blob() as sink:
+                with open(sink.path, "wb") as handle:
+                    handle.write(data)
+            return info
+
+    def put_file(self, local_path: str) -> BlobInfo:
+        """Store a local file as a blob, streaming it in parts (bounded memory).
+
+        Raises:
+            BlobNotFoundError: ``local_path`` does not exist.
+            StorageError: the store failed; nothing partial is visible.
+        """
+        if not os.path.isfile(local_path):
+            raise BlobNotFoundError(f"no such local file to store: {local_path}")
+        return self._commit_file(local_path, consume=False)
+
+    def _commit_file(self, local_path: str, *, consume: bool) -> BlobInfo:
+        size = os.path.getsize(local_path)
+        digest = hash_file(local_path) if size else hash_bytes(b"")
+        final = self._blob_path(digest)
+        info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
+        with storage_errors(f"writing blob {info.uri}"):
+            if self.fs.exists(final):
+                return info
+            if self.is_local:
+                os.makedirs(posixpath.dirname(final), exist_ok=True)
+                if consume:
+                    os.replace(local_path, final)
+                else:
+                    self._copy_in(local_path, final)
+            elif self.protocol in ATOMIC_PUT_PROTOCOLS:
+                self.fs.put_file(local_path, final)
+            else:
+                tmp = posixpath.join(self.root, _TMP, uuid.uuid4().hex)
+                self.fs.put_file(local_path, tmp)
+                self.fs.mv(tmp, final)
+        return info
+
+    def _copy_in(self, local_path: str, final: str) -> None:
+        tmp_dir = posixpath.join(self.root, _TMP)
+        os.makedirs(tmp_dir, exist_ok=True)
+        tmp = posixpath.join(tmp_dir, uuid.uuid4().hex)
+        try:
+            _copy_local(local_path, tmp)
+            os.replace(tmp, final)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def local_path(self, uri: str) -> str:
+        """For a local store: the path of a file or blob, unverified (for partial reads).
+
+        Raises:
+            BlobNotFoundError: it does not exist.
+        """
+        path = self._path(uri)
+        if not os.path.isfile(path):
+            raise BlobNotFoundError(f"{uri} does not exist in {self.url}")
+        return path
+
+    def local_blob_path(self, uri: str, *, expected_hash: str) -> str:
+        """For a local store: the verified path of a blob, to read natively without a copy.
+
+        Raises:
+            BlobNotFoundError: the blob does not exist.
+            CorruptDataError: its bytes do not match ``expected_hash``.
+        """
+        path = self._path(uri)
+        if not os.path.isfile(path):
+            raise BlobNotFoundError(f"blob {uri} does not exist in {self.url}")
+        actual = hash_file(path) if os.path.getsize(path) else hash_bytes(b"")
+        if actual != expected_hash:
+            raise CorruptDataError(uri, expected_hash, actual)
+        return path
+
+    def read_bytes(self, uri: str, *, expected_hash: str | None = None) -> bytes:
+        """Read a whole blob into memory, verifying its hash when ``expected_hash`` is given.
+
+        Raises:
+            BlobNotFoundError: the blob does not exist.
+            CorruptDataError: its bytes do not match ``expected_hash``.
+            StorageError: the store failed.
+        """
+        path = self._path(uri)
+        with storage_errors(f"reading {uri}"):
+            data: bytes = self.fs.cat_file(path)
+        if expected_hash is not None:
+            actual = hash_bytes(data)
+            if actual != expected_hash:
+                raise CorruptDataError(uri, expected_hash, actual)
+        return data
+
+    def open_blob(self, uri: str, *, expected_hash: str | None = None) -> BinaryIO:
+        """Open a blob as a stream; reading it to the end verifies ``expected_hash``.
+
+        Raises:
+            BlobNotFoundError: the blob does not exist.
+        """
+        path = self._path(uri)
+        with storage_errors(f"opening {uri}"):
+            raw: BinaryIO = self.fs.open(path, "rb")
+        if expected_hash is None:
+            return raw
+        return VerifyingReader(raw, uri=uri, expected_hash=expected_hash)  # type: ignore[return-value]
+
+    def download(self, uri: str, local_path: str, *, expected_hash: str | None = None) -> str:
+        """Copy a blob or file to ``local_path`` in bounded memory, then verify it.
+
+        Raises:
+            BlobNotFoundError: the source does not exist.
+            CorruptDataError: the copy does not match ``expected_hash`` (the copy is removed).
+        """
+        path = self._path(uri)
+        parent = os.path.dirname(os.path.abspath(local_path))
+        os.makedirs(parent, exist_ok=True)
+        with storage_errors(f"downloading {uri}"):
+            self.fs.get_file(path, local_path)
+        if expected_hash is not None:
+            actual = hash_file(local_path) if os.path.getsize(local_path) else hash_bytes(b"")
+            if actual != expected_hash:
+                os.unlink(local_path)
+                raise CorruptDataError(uri, expected_hash, actual)
+        return local_path
+
+    def iter_blobs(self) -> Iterator[BlobInfo]:
+        """Every committed blob in the store (for garbage collection)."""
+        base = posixpath.join(self.root, _CAS)
+        with storage_errors(f"listing blobs of {self.url}"):
+            if not self.fs.exists(base):
+                return
+            entries = self.fs.find(base, detail=True)
+        for path, detail in entries.items():
+            name = posixpath.basename(path)
+            yield BlobInfo(
+                uri=self._to_uri(path),
+                size=int(detail.get("size") or 0),
+                hash=name,
+                modified=_modified(detail),
+            )
+
+    def delete_blob(self, content_hash: str) -> None:
+        """Delete the blob with ``content_hash``; deleting a missing blob is not an error."""
+        path = self._blob_path(content_hash)
+        with storage_errors(f"deleting blob {content_hash}"):
+            if self.fs.exists(path):
+                self.fs.rm_file(path)
+
+    def clean_temporary(self, *, older_than_seconds: float = 3600.0) -> int:
+        """Remove temporary files left by writers that died; returns how many were removed."""
+        base = posixpath.join(self.root, _TMP)
+        removed = 0
+        now = datetime.now(UTC).timestamp()
+        with storage_errors(f"cleaning {base}"):
+            if not self.fs.exists(base):
+                return 0
+            for path, detail in self.fs.find(base, detail=True).items():
+                modified = _modified(detail)
+                if modified is None or now - modified.timestamp() >= older_than_seconds:
+                    self.fs.rm_file(path)
+                    removed += 1
+        return removed
+
+    # -- the artifact-store file API (paths relative to the root) ------------------------------
+
+    def open(self, path: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:
+        """Open a file in the store (``"rb"``, ``"wb"``, ``"r"``, ``"w"``, ...).
+
+        Raises:
+            PathEscapeError: ``path`` escapes the root.
+            BlobNotFoundError: reading a file that does not exist.
+        """
+        target = self._path(path)
+        with storage_errors(f"opening {path}"):
+            if "w" in mode or "a" in mode:
+                self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+            return self.fs.open(target, mode, **kwargs)  # type: ignore[no-any-return]
+
+    def exists(self, path: str) -> bool:
+        """Whether ``path`` exists in the store."""
+        with storage_errors(f"checking {path}"):
+            return bool(self.fs.exists(self._path(path)))
+
+    def copy(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """Copy a file inside the store.
+
+        Raises:
+            FileExistsError: ``dst`` exists and ``overwrite`` is false.
+        """
+        source, target = self._path(src), self._path(dst)
+        with storage_errors(f"copying {src} to {dst}"):
+            if not overwrite and self.fs.exists(target):
+                raise FileExistsError(f"{dst} exists; pass overwrite=True to replace it")
+            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+            self.fs.copy(source, target)
+
+    def rename(self, src: str, dst: str, *, overwrite: bool = False) -> None:
+        """Move a file inside the store.
+
+        Raises:
+            FileExistsError: ``dst`` exists and ``overwrite`` is false.
+        """
+        source, target = self._path(src), self._path(dst)
+        with storage_errors(f"renaming {src} to {dst}"):
+            if not overwrite and self.fs.exists(target):
+                raise FileExistsError(f"{dst} exists; pass overwrite=True to replace it")
+            self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+            self.fs.mv(source, target)
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        """Remove a file (or a directory tree with ``recursive=True``).
+
+        Raises:
+            BlobNotFoundError: ``path`` does not exist.
+        """
+        target = self._path(path)
+        with storage_errors(f"removing {path}"):
+            if not self.fs.exists(target):
+                raise FileNotFoundError(target)
+            self.fs.rm(target, recursive=recursive)
+
+    def makedirs(self, path: str) -> None:
+        """Create a directory and its parents (a no-op where directories are implicit)."""
+        with storage_errors(f"creating {path}"):
+            self.fs.makedirs(self._path(path), exist_ok=True)
+
+    def listdir(self, path: str = "") -> list[str]:
+        """The names (not paths) of the entries directly under ``path``, sorted."""
+        target = self._path(path)
+        with storage_errors(f"listing {path}"):
+            entries = self.fs.ls(target, detail=False)
+        return sorted(posixpath.basename(str(entry).rstrip("/")) for entry in entries)
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths relative to the root that match ``pattern`` (``data/*.parquet``), sorted."""
+        target = self._path(pattern)
+        with storage_errors(f"globbing {pattern}"):
+            matches = self.fs.glob(target)
+        return sorted(self._relative(str(match)) for match in matches)
+
+    def walk(self, path: str = "") -> Iterator[tuple[str, list[str], list[str]]]:
+        """Like ``os.walk``: ``(directory relative to the root, subdirectories, files)``."""
+        target = self._path(path)
+        with storage_errors(f"walking {path}"):
+            for directory, dirs, files in self.fs.walk(target):
+                yield self._relative(str(directory)), sorted(dirs), sorted(files)
+
+    def size(self, path: str) -> int:
+        """The size of a file in bytes.
+
+        Raises:
+            BlobNotFoundError: ``path`` does not exist.
+        """
+        with storage_errors(f"sizing {path}"):
+            return int(self.fs.size(self._path(path)))
+
+    def _relative(self, path: str) -> str:
+        root = self.root.rstrip("/") + "/"
+        normalized = "/" + path.lstrip("/") if self.root.startswith("/") else path
+        if normalized.startswith(root):
+            return normalized[len(root) :]
+        return "" if normalized.rstrip("/") == self.root.rstrip("/") else normalized
+
+
+def _copy_local(source: str, target: str) -> None:
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        while chunk := src.read(8 << 20):
+            dst.write(chunk)
+
+
+def _modified(detail: Mapping[str, Any]) -> datetime | None:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = detail.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC)
+    return None

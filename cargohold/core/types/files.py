@@ -1,0 +1,229 @@
+"""File and Directory: references to files that move through the store lazily.
+
+Returning ``File("report.csv")`` from a task uploads the file (content-addressed, streamed in
+parts); the reader gets a ``File`` whose bytes are not downloaded until ``.path`` (or
+``os.fspath``) is used, and ``.open()`` streams it without downloading at all. A ``Directory``
+stores each file as its own blob plus a manifest, so unchanged files are never stored twice.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from typing import IO, Any
+
+from cargohold.core.errors import BlobNotFoundError, TypeMismatchError
+from cargohold.core.storage.store import Store
+from cargohold.core.types.engine import TypeEngine
+from cargohold.core.types.literals import BLOB_MARKER, BlobRef, LiteralType
+from cargohold.core.types.transformer import TransformContext, TypeTransformer, type_path
+
+__all__ = ["Directory", "File", "register"]
+
+
+class File(os.PathLike[str]):
+    """A file: local, or in the store and fetched only when its path is used."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._local: str | None = os.fspath(path)
+        self._ref: BlobRef | None = None
+        self._store: Store | None = None
+        self.name = os.path.basename(self._local)
+
+    @classmethod
+    def _remote(cls, ref: BlobRef, store: Store, name: str) -> File:
+        file = cls.__new__(cls)
+        file._local, file._ref, file._store, file.name = None, ref, store, name
+        return file
+
+    @property
+    def uri(self) -> str:
+        """Where the file lives: its store URI, or its local ``file://`` URI."""
+        if self._ref is not None:
+            return self._ref.uri
+        return "file://" + os.path.abspath(str(self._local))
+
+    @property
+    def is_downloaded(self) -> bool:
+        """Whether the bytes are on local disk (always true for a local file)."""
+        return self._local is not None
+
+    @property
+    def path(self) -> str:
+        """The local path, downloading (and verifying) the file on first use."""
+        if self._local is None:
+            self.download()
+        assert self._local is not None
+        return self._local
+
+    def download(self, path: str | None = None) -> str:
+        """Copy the file to ``path`` (a temporary directory by default) and return the path.
+
+        Raises:
+            BlobNotFoundError: the file is gone from the store.
+            CorruptDataError: the downloaded bytes fail their hash check.
+        """
+        if self._ref is None or self._store is None:
+            return str(self._local)
+        target = path or os.path.join(tempfile.mkdtemp(prefix="cargohold-"), self.name)
+        self._store.download(self._ref.uri, target, expected_hash=self._ref.hash)
+        if path is None:
+            self._local = target
+        return target
+
+    def open(self, mode: str = "rb") -> IO[Any]:
+        """Open for reading; a file in the store is streamed, not downloaded (binary only).
+
+        Raises:
+            BlobNotFoundError: the file does not exist.
+            CorruptDataError: streamed to its end, the bytes fail their hash check.
+        """
+        if self._local is not None:
+            return open(self._local, mode)  # noqa: SIM115 - the caller closes it
+        assert self._ref is not None and self._store is not None
+        if "b" not in mode:
+            raise ValueError("a file in the store streams in binary mode; open it with 'rb'")
+        return self._store.open_blob(self._ref.uri, expected_hash=self._ref.hash)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"File({self.uri!r})"
+
+
+class Directory(os.PathLike[str]):
+    """A directory of files: local, or in the store and fetched only when its path is used."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._local: str | None = os.fspath(path)
+        self._entries: dict[str, File] = {}
+        self.name = os.path.basename(os.path.normpath(self._local))
+
+    @classmethod
+    def _remote(cls, name: str, entries: dict[str, File]) -> Directory:
+        directory = cls.__new__(cls)
+        directory._local, directory._entries, directory.name = None, entries, name
+        return directory
+
+    def files(self) -> list[str]:
+        """The relative paths of the files inside, sorted."""
+        if self._local is None:
+            return sorted(self._entries)
+        found = []
+        for root, _, names in os.walk(self._local):
+            for name in names:
+                found.append(os.path.relpath(os.path.join(root, name), self._local))
+        return sorted(path.replace(os.sep, "/") for path in found)
+
+    def file(self, relpath: str) -> File:
+        """One file inside, as a lazy :class:`File`.
+
+        Raises:
+            BlobNotFoundError: no such file in the directory.
+        """
+        if self._local is not None:
+            return File(os.path.join(self._local, relpath))
+        try:
+            return self._entries[relpath]
+        except KeyError:
+            raise BlobNotFoundError(f"{relpath} is not in directory {self.name}") from None
+
+    def open(self, relpath: str, mode: str = "rb") -> IO[Any]:
+        """Open one file inside (streamed when it is in the store)."""
+        return self.file(relpath).open(mode)
+
+    @property
+    def path(self) -> str:
+        """The local path, downloading every file on first use."""
+        if self._local is None:
+            target = os.path.join(tempfile.mkdtemp(prefix="cargohold-"), self.name)
+            for relpath, file in self._entries.items():
+                file.download(os.path.join(target, *relpath.split("/")))
+            os.makedirs(target, exist_ok=True)
+            self._local = target
+        return self._local
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"Directory({self.name!r}, {len(self.files())} files)"
+
+
+def _file_marker(file: File, ctx: TransformContext) -> dict[str, Any]:
+    if file._ref is not None and file._store is not None and file._store.url == ctx.store.url:
+        return {BLOB_MARKER: file._ref.to_dict()}
+    info = ctx.store.put_file(file.path)
+    return ctx.blob_marker(
+        info, fmt="file", python_type=type_path(File), extra={"name": file.name}
+    )
+
+
+class FileTransformer(TypeTransformer):
+    kinds = ("file",)
+    python_types = (File,)
+
+    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+        if not isinstance(value, File):
+            raise TypeMismatchError(f"expected a cargohold File, got {type(value).__name__}")
+        return LiteralType("file"), _file_marker(value, ctx)
+
+    def decode(
+        self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
+    ) -> Any:
+        ref = ctx.blob_ref(encoded)
+        return File._remote(ref, ctx.store, str(ref.extra.get("name") or ref.hash))
+
+
+class DirectoryTransformer(TypeTransformer):
+    kinds = ("directory",)
+    python_types = (Directory,)
+
+    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+        if not isinstance(value, Directory):
+            raise TypeMismatchError(f"expected a cargohold Directory, got {type(value).__name__}")
+        entries = [[relpath, _file_marker(value.file(relpath), ctx)] for relpath in value.files()]
+        return LiteralType("directory"), {"name": value.name, "entries": entries}
+
+    def decode(
+        self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
+    ) -> Any:
+        entries = {}
+        for relpath, marker in encoded["entries"]:
+            ref = ctx.blob_ref(marker)
+            entries[relpath] = File._remote(ref, ctx.store, relpath.rsplit("/", 1)[-1])
+        return Directory._remote(encoded["name"], entries)
+
+
+class PickleTransformer(TypeTransformer):
+    """The explicit, opt-in fallback for types without a transformer (never used silently)."""
+
+    kinds = ("pickle",)
+
+    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        info = ctx.store.put_bytes(data)
+        name = type_path(type(value))
+        return LiteralType("pickle", name=name), ctx.blob_marker(
+            info, fmt="pickle", python_type=name
+        )
+
+    def decode(
+        self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
+    ) -> Any:
+        if not ctx.allow_pickle:
+            raise TypeMismatchError(
+                f"this literal holds a pickled {literal_type.name}; loading it runs code from "
+                f"the store, so allow it explicitly (CARGOHOLD_ALLOW_PICKLE=true)"
+            )
+        ref = ctx.blob_ref(encoded)
+        return pickle.loads(ctx.store.read_bytes(ref.uri, expected_hash=ref.hash))  # noqa: S301
+
+
+def register(engine: TypeEngine) -> None:
+    """Register the file, directory and pickle-fallback transformers on ``engine``."""
+    engine.register(FileTransformer())
+    engine.register(DirectoryTransformer())
+    engine.register(PickleTransformer())

@@ -1,0 +1,246 @@
+"""Transformers for tables: pandas DataFrame and Series, pyarrow Table and RecordBatch, polars.
+
+Every table goes through Arrow and is stored as one blob: Parquet (zstd, page checksums) by
+default, or Arrow IPC when the table format is ``arrow``. Any table literal loads as any table
+type (a Parquet blob written from pandas loads as pyarrow or polars with ``as_type=``), and a
+reader that passes ``columns=`` reads only those columns.
+
+pandas metadata rides along in the Arrow schema, so the index, categoricals, nullable and
+tz-aware dtypes and pandas 3's ``str`` dtype come back as they were (``string[python]`` comes
+back as the equivalent pyarrow-backed ``string``).
+
+Full reads verify the blob's content hash; column reads verify the Parquet page checksums of the
+pages they read (hashing the whole blob would defeat reading a few columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from cargohold.core.errors import SerializationError, TypeMismatchError
+from cargohold.core.storage.store import BlobInfo, Store
+from cargohold.core.types.engine import TypeEngine
+from cargohold.core.types.literals import BlobRef, LiteralType
+from cargohold.core.types.transformer import TransformContext, TypeTransformer
+
+__all__ = ["TableTransformer", "read_table", "register", "write_table"]
+
+PANDAS_FRAME = "pandas.DataFrame"
+PANDAS_SERIES = "pandas.Series"
+ARROW_TABLE = "pyarrow.Table"
+ARROW_BATCH = "pyarrow.RecordBatch"
+POLARS_FRAME = "polars.DataFrame"
+_SERIES_COLUMN = "__cargohold_series__"
+
+
+def write_table(table: pa.Table, store: Store, table_format: str) -> BlobInfo:
+    """Write ``table`` to the store as one content-addressed blob.
+
+    Raises:
+        StorageError: the store failed; nothing partial is visible.
+    """
+    with store.new_blob() as sink:
+        if table_format == "arrow":
+            with pa.OSFile(sink.path, "wb") as out, ipc.new_file(out, table.schema) as writer:
+                writer.write_table(table)
+        else:
+            pq.write_table(table, sink.path, compression="zstd", write_page_checksum=True)
+    return sink.result
+
+
+def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None) -> pa.Table:
+    """Read a table blob, all columns (hash verified) or only ``columns``.
+
+    Raises:
+        CorruptDataError: the blob fails its hash or page checksums.
+        BlobNotFoundError: the blob is missing.
+        SerializationError: a requested column does not exist.
+    """
+    wanted = list(columns) if columns is not None else None
+    if wanted is not None and ref.schema is not None:
+        known = [name for name, _ in ref.schema]
+        missing = [name for name in wanted if name not in known]
+        if missing:
+            raise SerializationError(
+                f"columns {missing} are not in the table at {ref.uri}; it has {known}"
+            )
+    source: Any
+    if wanted is None:
+        if store.is_local:
+            source = store.local_blob_path(ref.uri, expected_hash=ref.hash)
+        else:
+            source = pa.BufferReader(store.read_bytes(ref.uri, expected_hash=ref.hash))
+    else:
+        source = store.local_path(ref.uri) if store.is_local else store.open_blob(ref.uri)
+    try:
+        if ref.format == "arrow":
+            return _read_ipc(source, wanted)
+        return pq.read_table(
+            source, columns=wanted, page_checksum_verification=wanted is not None
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SerializationError(f"cannot read the table at {ref.uri}: {exc}") from exc
+
+
+def _read_ipc(source: Any, columns: list[str] | None) -> pa.Table:
+    handle = pa.memory_map(source) if isinstance(source, str) else source
+    table = ipc.open_file(handle).read_all()
+    return table.select(columns) if columns is not None else table
+
+
+class _Codec:
+    """Converts one table type to Arrow and back."""
+
+    name: str
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        raise NotImplementedError
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        raise NotImplementedError
+
+    def extra(self, value: Any) -> dict[str, Any]:
+        return {}
+
+
+class _PandasFrame(_Codec):
+    name = PANDAS_FRAME
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        return pa.Table.from_pandas(value, preserve_index=None)
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+class _PandasSeries(_Codec):
+    name = PANDAS_SERIES
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        return pa.Table.from_pandas(value.to_frame(name=_SERIES_COLUMN), preserve_index=None)
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        frame = table.to_pandas()
+        if frame.shape[1] != 1:
+            raise TypeMismatchError(
+                f"the table at {ref.uri} has {frame.shape[1]} columns; a Series needs one "
+                f"(pass columns=[...] to pick it)"
+            )
+        series = frame.iloc[:, 0]
+        series.name = ref.extra.get("series_name", series.name)
+        if series.name == _SERIES_COLUMN:
+            series.name = None
+        return series
+
+    def extra(self, value: Any) -> dict[str, Any]:
+        name = value.name
+        if name is not None and not isinstance(name, str | int | float | bool):
+            raise TypeMismatchError(f"Series name {name!r} is not a str, int, float or bool")
+        return {"series_name": name}
+
+
+class _ArrowTable(_Codec):
+    name = ARROW_TABLE
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        return value
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        return table
+
+
+class _ArrowBatch(_Codec):
+    name = ARROW_BATCH
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        return pa.Table.from_batches([value])
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        batches = table.combine_chunks().to_batches()
+        if not batches:
+            return pa.RecordBatch.from_pylist([], schema=table.schema)
+        return batches[0]
+
+
+class _PolarsFrame(_Codec):
+    name = POLARS_FRAME
+
+    def to_arrow(self, value: Any) -> pa.Table:
+        return value.to_arrow()
+
+    def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
+        import polars as pl
+
+        return pl.from_arrow(table)
+
+
+_CODECS: dict[str, _Codec] = {
+    codec.name: codec
+    for codec in (_PandasFrame(), _PandasSeries(), _ArrowTable(), _ArrowBatch(), _PolarsFrame())
+}
+
+
+def _codec_name(python_type: Any) -> str:
+    module = (getattr(python_type, "__module__", "") or "").split(".", 1)[0]
+    return f"{module}.{getattr(python_type, '__name__', python_type)}"
+
+
+class TableTransformer(TypeTransformer):
+    """Tables of every supported library, stored through Arrow as Parquet or Arrow IPC."""
+
+    kinds = ("table",)
+
+    def handles(self, python_type: Any) -> bool:
+        return self._find_codec(python_type) is not None
+
+    @staticmethod
+    def _find_codec(python_type: Any) -> _Codec | None:
+        for base in getattr(python_type, "__mro__", ()):
+            codec = _CODECS.get(_codec_name(base))
+            if codec is not None:
+                return codec
+        return None
+
+    def _codec(self, python_type: Any) -> _Codec:
+        codec = self._find_codec(python_type)
+        if codec is not None:
+            return codec
+        raise TypeMismatchError(
+            f"cannot load a table as {python_type!r}; ask for one of {sorted(_CODECS)}"
+        )
+
+    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+        codec = self._codec(type(value))
+        table = codec.to_arrow(value)
+        info = write_table(table, ctx.store, ctx.table_format)
+        schema = tuple((field.name, str(field.type)) for field in table.schema)
+        marker = ctx.blob_marker(
+            info,
+            fmt=ctx.table_format,
+            python_type=codec.name,
+            rows=table.num_rows,
+            schema=schema,
+            extra=codec.extra(value),
+        )
+        return LiteralType("table", name=codec.name), marker
+
+    def decode(
+        self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
+    ) -> Any:
+        ref = ctx.blob_ref(encoded)
+        if python_type is not None:
+            codec = self._codec(python_type)
+        else:
+            codec = _CODECS.get(literal_type.name or "", _CODECS[ARROW_TABLE])
+        return codec.from_arrow(read_table(ref, ctx.store, ctx.columns), ref)
+
+
+def register(engine: TypeEngine) -> None:
+    """Register the table transformer on ``engine``."""
+    engine.register(TableTransformer())
