@@ -1,18 +1,18 @@
 """Settings: read from the environment, or passed explicitly; nothing is cached at import time.
 
-| variable                          | setting            | default                                  |
-| --------------------------------- | ------------------ | ---------------------------------------- |
-| ``CARGOHOLD_HOME``                | home               | ``./.cargohold``                         |
-| ``CARGOHOLD_STORE_URL``           | store_url          | ``file://{home}/store``                  |
-| ``CARGOHOLD_STORE_OPTIONS``       | store_options      | ``{}`` (JSON object, fsspec options)     |
-| ``CARGOHOLD_CATALOG_URL``         | catalog_url        | ``sqlite:///{home}/catalog.db``          |
-| ``CARGOHOLD_INLINE_LIMIT``        | inline_limit       | ``65536`` bytes                          |
-| ``CARGOHOLD_ALLOW_PICKLE``        | allow_pickle       | ``false``                                |
-| ``CARGOHOLD_TABLE_FORMAT``        | table_format       | ``parquet`` (or ``arrow``)               |
-| ``CARGOHOLD_PROJECT``             | project            | ``default``                              |
-| ``CARGOHOLD_DOMAIN``              | domain             | ``development``                          |
-| ``CARGOHOLD_LINEAGE_NAMESPACE``   | lineage_namespace  | ``cargohold``                            |
-| ``CARGOHOLD_PROXY_SECRET``        | proxy_secret       | none (the proxy refuses to sign without) |
+Variables and the settings they fill:
+
+- ``CARGOHOLD_HOME``: where the embedded defaults live (default ``./.cargohold``)
+- ``CARGOHOLD_STORE_URL``: store_url (default ``file://{home}/store``)
+- ``CARGOHOLD_STORE_OPTIONS``: store_options, a JSON object of fsspec options (default ``{}``)
+- ``CARGOHOLD_CATALOG_URL``: catalog_url (default ``sqlite:///{home}/catalog.db``)
+- ``CARGOHOLD_INLINE_LIMIT``: inline_limit in bytes (default ``65536``)
+- ``CARGOHOLD_ALLOW_PICKLE``: allow_pickle (default ``false``)
+- ``CARGOHOLD_TABLE_FORMAT``: table_format, ``parquet`` (default) or ``arrow``
+- ``CARGOHOLD_PROJECT``: project (default ``default``)
+- ``CARGOHOLD_DOMAIN``: domain (default ``development``)
+- ``CARGOHOLD_LINEAGE_NAMESPACE``: lineage_namespace (default ``cargohold``)
+- ``CARGOHOLD_PROXY_SECRET``: proxy_secret (no default: the proxy refuses to sign without one)
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ class Settings:
             )
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win.
 
         Raises:

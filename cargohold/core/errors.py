@@ -12,6 +12,7 @@ with ``raise ... from exc``, so the original stays attached as ``__cause__``::
     │   └── CorruptDataError          stored bytes do not match their content hash
     ├── StorageError                  the object store failed
     │   ├── BlobNotFoundError         (also a FileNotFoundError) a blob or path does not exist
+    │   ├── PathExistsError           (also a FileExistsError) a copy or rename would overwrite
     │   └── PathEscapeError           a path would leave the store's root
     ├── CatalogError                  the catalog database failed
     │   ├── NotFoundError             a dataset, artifact, tag or reservation does not exist
@@ -41,6 +42,7 @@ __all__ = [
     "LineageError",
     "NotFoundError",
     "PathEscapeError",
+    "PathExistsError",
     "ProxyError",
     "ReservationConflictError",
     "SchemaOutOfDateError",
@@ -103,6 +105,10 @@ class StorageError(CargoholdError):
 
 class BlobNotFoundError(StorageError, FileNotFoundError):
     """A blob or a path in the store does not exist."""
+
+
+class PathExistsError(StorageError, FileExistsError):
+    """A copy or rename in the store would overwrite an existing path."""
 
 
 class PathEscapeError(StorageError, ValueError):

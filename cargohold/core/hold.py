@@ -1,11 +1,11 @@
 """The facade users call: ``Cargohold`` puts values into literals and gets them back.
 
-    from cargohold import Cargohold
+from cargohold import Cargohold
 
-    hold = Cargohold.from_env()                    # or Cargohold(store_url=..., catalog_url=...)
-    lit = hold.put(frame)                          # a Literal: inline, or a reference to a blob
-    frame = hold.get(lit, columns=["a", "b"])      # the value, reading only two columns
-    same = Literal.from_json(lit.to_json())        # literals travel as small JSON documents
+hold = Cargohold.from_env()                    # or Cargohold(store_url=..., catalog_url=...)
+lit = hold.put(frame)                          # a Literal: inline, or a reference to a blob
+frame = hold.get(lit, columns=["a", "b"])      # the value, reading only two columns
+same = Literal.from_json(lit.to_json())        # literals travel as small JSON documents
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ class Cargohold:
         return cls(settings=Settings.from_env(environ, **overrides))
 
     def __repr__(self) -> str:
-        return f"Cargohold(store_url={self.settings.store_url!r}, " \
-               f"catalog_url={self.settings.catalog_url!r})"
+        return (
+            f"Cargohold(store_url={self.settings.store_url!r}, "
+            f"catalog_url={self.settings.catalog_url!r})"
+        )
 
     @property
     def store(self) -> Store:
@@ -79,8 +81,9 @@ class Cargohold:
 
     def with_raw_output_prefix(self, store_url: str) -> Cargohold:
         """A Cargohold writing to another store URL (the per-run raw output prefix)."""
-        other = Cargohold(settings=self.settings.with_changes(store_url=store_url),
-                          engine=self.engine)
+        other = Cargohold(
+            settings=self.settings.with_changes(store_url=store_url), engine=self.engine
+        )
         other._catalog = self._catalog
         return other
 

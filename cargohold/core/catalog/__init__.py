@@ -1,1 +1,45 @@
-"""cargohold."""
+"""The data catalog: datasets, versioned partitioned artifacts, tags, reservations, queries.
+
+Start with :class:`Catalog` (``Catalog.from_url("sqlite:///catalog.db")``) or, for the Flyte
+Artifacts style of querying, :class:`ArtifactQuery`. The ORM rows in ``models`` stay internal;
+every call returns the frozen objects defined in ``objects``.
+"""
+
+from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM
+from cargohold.core.catalog.catalog import Catalog, DatasetRef
+from cargohold.core.catalog.objects import (
+    Artifact,
+    ArtifactSource,
+    Dataset,
+    DatasetID,
+    ExpiryReport,
+    GCReport,
+    Page,
+    Read,
+    Reservation,
+    Tag,
+)
+from cargohold.core.catalog.queries import OneOf, Range
+from cargohold.core.catalog.schema import UPGRADE_COMMAND, upgrade_schema
+
+__all__ = [
+    "OWNER_ARTIFACT",
+    "OWNER_CACHE",
+    "OWNER_XCOM",
+    "UPGRADE_COMMAND",
+    "Artifact",
+    "ArtifactSource",
+    "Catalog",
+    "Dataset",
+    "DatasetID",
+    "DatasetRef",
+    "ExpiryReport",
+    "GCReport",
+    "OneOf",
+    "Page",
+    "Range",
+    "Read",
+    "Reservation",
+    "Tag",
+    "upgrade_schema",
+]

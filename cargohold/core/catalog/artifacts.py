@@ -100,7 +100,12 @@ def insert_artifact(
         conn.execute(
             insert(m.tags),
             [
-                {"dataset_id": dataset.uuid, "name": t, "artifact_id": artifact_id, "created_at": now}
+                {
+                    "dataset_id": dataset.uuid,
+                    "name": t,
+                    "artifact_id": artifact_id,
+                    "created_at": now,
+                }
                 for t in tags
             ],
         )
@@ -170,9 +175,7 @@ def load_artifacts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Artifact]
         return []
     ids = [row.id for row in rows]
     data: dict[str, dict[str, Literal]] = {i: {} for i in ids}
-    for drow in conn.execute(
-        select(m.artifact_data).where(m.artifact_data.c.artifact_id.in_(ids))
-    ):
+    for drow in conn.execute(select(m.artifact_data).where(m.artifact_data.c.artifact_id.in_(ids))):
         data[drow.artifact_id][drow.name] = Literal.from_json(drow.literal_json)
     tag_names: dict[str, list[str]] = {i: [] for i in ids}
     for trow in conn.execute(

@@ -7,11 +7,11 @@ SQL lookup per batch of hashes; no literal JSON is parsed.
 
 Owner kinds (a short string; add new ones freely, they need no migration):
 
-* ``artifact`` – a catalog artifact's data; written in the same transaction as the artifact's
+* ``artifact`` - a catalog artifact's data; written in the same transaction as the artifact's
   rows, replaced by ``update_artifact`` and removed when the artifact expires.
-* ``cache`` – a cache entry (issue 4): the cache service registers the blobs of an entry's
+* ``cache`` - a cache entry (issue 4): the cache service registers the blobs of an entry's
   output literals with ``owner_id`` = its entry key, and releases them when it evicts the entry.
-* ``xcom`` – an XCom value the Airflow backend still holds (``owner_id`` such as
+* ``xcom`` - an XCom value the Airflow backend still holds (``owner_id`` such as
   ``dag/run/task/map_index/key``), released by its ``purge``.
 
 Other services use :func:`register_blobs` / :func:`release_blobs` on their own connection, or

@@ -224,9 +224,7 @@ class TagRow(Base):
         String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
-    artifact_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_artifacts.id")
-    )
+    artifact_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("catalog_artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -248,9 +246,7 @@ class ReadRow(Base):
     __table_args__ = (Index(None, "artifact_id"), Index(None, "run_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    artifact_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_artifacts.id")
-    )
+    artifact_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("catalog_artifacts.id"))
     orchestrator: Mapped[str] = mapped_column(String(NAME_LENGTH))
     namespace: Mapped[str] = mapped_column(String(NAME_LENGTH))
     job: Mapped[str] = mapped_column(String(NAME_LENGTH))

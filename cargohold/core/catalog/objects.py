@@ -7,7 +7,7 @@ They mirror the seed's datacatalog types: :class:`DatasetID` / :class:`Dataset`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -129,7 +129,7 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     next_token: str | None = None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
     def __len__(self) -> int:

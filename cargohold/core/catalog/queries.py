@@ -153,9 +153,9 @@ def list_artifacts(
         conditions.append(a.c.created_at >= created_after)
     if created_before is not None:
         conditions.append(a.c.created_at < created_before)
-    for column, value in ((a.c.source_job, job), (a.c.source_run_id, run_id)):
-        if value is not None:
-            conditions.append(column == value)
+    for column, wanted in ((a.c.source_job, job), (a.c.source_run_id, run_id)):
+        if wanted is not None:
+            conditions.append(column == wanted)
     if task is not None:
         conditions.append(a.c.source_task == task)
     sort_column = a.c.version if sort_by == "version" else a.c.created_at
@@ -163,23 +163,21 @@ def list_artifacts(
         last_value, last_id = decode_token(page_token, query=query, size=2)
         if sort_by == "created_at":
             last_value = datetime.fromisoformat(last_value)
-        key = tuple_(sort_column, a.c.id)
+        row_key = tuple_(sort_column, a.c.id)
         bound = tuple_(literal(last_value, type_=sort_column.type), literal(last_id))
-        conditions.append(key < bound if descending else key > bound)
-    order = (
-        (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
-    )
+        conditions.append(row_key < bound if descending else row_key > bound)
+    order = (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
     stmt = artifact_select().where(*conditions).order_by(*order).limit(limit + 1)
     rows = conn.execute(stmt).all()
     items = tuple(load_artifacts(conn, rows[:limit]))
     token = None
     if len(rows) > limit:
         last = items[-1]
-        value: Any = last.version
+        last_sort: Any = last.version
         if sort_by == "created_at":
             assert last.created_at is not None
-            value = last.created_at.isoformat()
-        token = encode_token(query=query, last=[value, last.id])
+            last_sort = last.created_at.isoformat()
+        token = encode_token(query=query, last=[last_sort, last.id])
     return Page(items=items, next_token=token)
 
 

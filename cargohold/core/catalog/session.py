@@ -130,9 +130,11 @@ class Database:
                 ``on_integrity`` returns when given. Errors ``fn`` raises pass through.
         """
         try:
-            with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
-                with conn.begin():
-                    return fn(conn)
+            with (
+                self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+                conn.begin(),
+            ):
+                return fn(conn)
         except IntegrityError as exc:
             if on_integrity is not None:
                 raise on_integrity(exc) from exc
@@ -148,9 +150,8 @@ class Database:
         """
         for attempt in (1, 2):
             try:
-                with self.engine.connect() as conn:
-                    with conn.begin():
-                        return fn(conn)
+                with self.engine.connect() as conn, conn.begin():
+                    return fn(conn)
             except DBAPIError as exc:
                 if attempt == 1 and exc.connection_invalidated:
                     continue

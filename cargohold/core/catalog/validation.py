@@ -13,6 +13,7 @@ from cargohold.core.types.literals import Literal, canonical_json
 __all__ = [
     "MAX_NAME_LENGTH",
     "check_heartbeat",
+    "check_key",
     "check_limit",
     "check_metadata",
     "check_name",
@@ -45,6 +46,23 @@ def check_name(value: object, *, what: str) -> str:
     if "/" in value or ".." in value or _CONTROL.search(value):
         raise InvalidArgumentError(
             f"{what} {value!r} must not contain '/', '..' or control characters"
+        )
+    return value
+
+
+def check_key(value: object, *, what: str) -> str:
+    """Return ``value`` if it is a valid opaque key (an owner id): a non-empty str of at most
+    255 characters without control characters; ``/`` is allowed.
+
+    Raises:
+        InvalidArgumentError: it is not.
+    """
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{what} must be a str, got {type(value).__name__}")
+    if not value.strip() or len(value) > MAX_NAME_LENGTH or _CONTROL.search(value):
+        raise InvalidArgumentError(
+            f"{what} must be a non-empty string of at most {MAX_NAME_LENGTH} characters "
+            f"without control characters, got {value!r:.80}"
         )
     return value
 
@@ -139,9 +157,7 @@ def check_metadata(metadata: Mapping[str, Any] | None, *, what: str = "metadata"
     for key, value in metadata.items():
         check_name(key, what=f"{what} key")
         if not isinstance(value, str):
-            raise InvalidArgumentError(
-                f"{what}[{key!r}] must be a str, got {type(value).__name__}"
-            )
+            raise InvalidArgumentError(f"{what}[{key!r}] must be a str, got {type(value).__name__}")
         out[key] = value
     return out
 
@@ -150,7 +166,8 @@ def check_data(data: Mapping[str, Any] | None, *, allow_empty: bool) -> dict[str
     """Validate an artifact's named data: names mapped to :class:`Literal` values.
 
     Raises:
-        InvalidArgumentError: a name is invalid, a value is not a Literal, or empty when not allowed.
+        InvalidArgumentError: a bad name, a value that is not a Literal, or nothing when
+            something is required.
     """
     if data is None or not isinstance(data, Mapping):
         raise InvalidArgumentError(
@@ -186,9 +203,7 @@ def check_heartbeat(heartbeat_interval: object) -> timedelta:
             f"got {type(heartbeat_interval).__name__}"
         )
     if heartbeat_interval <= timedelta(0):
-        raise InvalidArgumentError(
-            f"heartbeat_interval must be positive, got {heartbeat_interval}"
-        )
+        raise InvalidArgumentError(f"heartbeat_interval must be positive, got {heartbeat_interval}")
     return heartbeat_interval
 
 

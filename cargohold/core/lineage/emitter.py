@@ -57,7 +57,7 @@ _atexit_registered = False
 
 @dataclass(frozen=True, slots=True)
 class EmitterStats:
-    """Counters of one emitter: events ``sent``, ``failed`` to send, ``dropped``, still ``pending``."""
+    """Counters of one emitter: events ``sent``, ``failed``, ``dropped``, still ``pending``."""
 
     sent: int
     failed: int
@@ -114,6 +114,7 @@ class LineageEmitter:
         self._failed = 0
         self._dropped = 0
         self._failure_kinds: set[str] = set()
+        self._stop_queued = 0
 
     @classmethod
     def from_env(
@@ -168,6 +169,7 @@ class LineageEmitter:
     def stats(self) -> EmitterStats:
         """A snapshot of the counters."""
         pending = self._queue.unfinished_tasks if self._queue is not None else 0
+        pending -= self._stop_queued  # the stop marker is not an event
         return EmitterStats(self._sent, self._failed, self._dropped, pending)
 
     # -- building and sending ------------------------------------------------------------------
@@ -307,7 +309,7 @@ class LineageEmitter:
         """
         if self._transport is None:
             return False
-        events = self._ensure_worker()
+        events = None if self._closed else self._ensure_worker()
         if events is None:
             self._count_drop()
             return False
@@ -359,6 +361,7 @@ class LineageEmitter:
                 events.task_done()
                 if item is not _STOP:
                     self._count_drop()
+            self._stop_queued = 1
             events.put_nowait(_STOP)
         if self._dropped or self._failed:
             log.warning(
@@ -397,6 +400,7 @@ class LineageEmitter:
             item = events.get()
             try:
                 if item is _STOP:
+                    self._stop_queued = 0
                     return
                 assert isinstance(item, Mapping)
                 transport.send(item, timeout=self.send_timeout)

@@ -57,7 +57,7 @@ def static_uuid(*, instant: datetime, data: bytes) -> str:
     """
     instant_utc = instant.astimezone(UTC)
     timestamp_ms = int(instant_utc.timestamp() * 1000)
-    digest = sha1(instant_utc.isoformat().encode("utf-8") + data).digest()  # noqa: S324
+    digest = sha1(instant_utc.isoformat().encode("utf-8") + data).digest()
     node = int(digest.hex(), 16) >> 84
     return str(_uuid7(timestamp_ms, node))
 
@@ -77,7 +77,10 @@ def airflow_task_run_id(
     logical_date: datetime,
     map_index: int = -1,
 ) -> str:
-    """The run id Airflow's OpenLineage provider gives a task instance (``build_task_instance_ol_run_id``)."""
+    """The run id Airflow's OpenLineage provider gives a task instance.
+
+    Same as the provider's ``build_task_instance_ol_run_id``.
+    """
     data = f"{namespace}.{dag_id}.{task_id}.{try_number}.{map_index}".encode()
     return static_uuid(instant=logical_date, data=data)
 
@@ -154,7 +157,9 @@ class RunIdentity:
         ns = namespace or context.namespace
         extra = context.extra
         if context.orchestrator == "airflow":
-            when = _as_datetime(logical_date if logical_date is not None else extra.get("logical_date"))
+            when = _as_datetime(
+                logical_date if logical_date is not None else extra.get("logical_date")
+            )
             clear = int(clear_number if clear_number is not None else extra.get("clear_number", 0))
             if when is not None:
                 run_id = airflow_task_run_id(
@@ -172,20 +177,19 @@ class RunIdentity:
                 base = f"{ns}.{context.job}.{context.run_id}"
                 run_id = _derived(f"{base}.{context.task}.{context.try_number}.{context.map_index}")
                 dag_run_id = _derived(f"{base}.{clear}")
-            parent = ParentRun(
-                namespace=ns, job_name=context.job, run_id=dag_run_id, root=_root_from(extra)
-            )
             return cls(
                 namespace=ns,
                 job_name=context.job_name,
                 run_id=run_id,
-                parent=parent,
+                parent=ParentRun(
+                    namespace=ns, job_name=context.job, run_id=dag_run_id, root=_root_from(extra)
+                ),
                 integration="AIRFLOW",
             )
         parent_id = context.run_id if _is_uuid(context.run_id) else None
         if context.run_id and parent_id is None:
             parent_id = _derived(f"{ns}.{context.job}.{context.run_id}")
-        parent = None
+        parent: ParentRun | None = None
         if context.job and parent_id and context.task:
             parent = ParentRun(
                 namespace=ns, job_name=context.job, run_id=parent_id, root=_root_from(extra)
@@ -285,7 +289,7 @@ def _as_datetime(value: object) -> datetime | None:
 
 
 def _root_from(extra: Mapping[str, Any]) -> ParentRun | None:
-    """A root run named in ``extra`` (``root_parent_run_id``, ``..._job_name``, ``..._namespace``)."""
+    """The root run named in ``extra`` (``root_parent_run_id``, ``_job_name``, ``_namespace``)."""
     run_id = extra.get("root_parent_run_id")
     name = extra.get("root_parent_job_name")
     namespace = extra.get("root_parent_job_namespace")

@@ -4,19 +4,19 @@ Every builder returns a ``dict`` ready to put under its facet key; none imports 
 building facets costs a few microseconds on the caller's thread. The schema URLs name the facet
 versions openlineage-python 1.54 uses, all present in the vendored ``spec/`` folder.
 
-| key                | facet                                   | built from                           |
-| ------------------ | --------------------------------------- | ------------------------------------ |
-| ``schema``         | SchemaDatasetFacet 1-2-0                | a blob's ``schema`` (column, type)   |
-| ``dataSource``     | DatasourceDatasetFacet 1-0-1            | the dataset namespace                |
-| ``version``        | DatasetVersionDatasetFacet 1-0-1        | artifact version, else content hash  |
-| ``storage``        | StorageDatasetFacet 1-0-1               | ``cargohold`` + the blob format      |
-| ``symlinks``       | SymlinksDatasetFacet 1-0-1              | the logical catalog name             |
-| ``documentation``  | DocumentationDatasetFacet 1-1-0         | the user's description               |
-| ``outputStatistics`` | OutputStatisticsOutputDatasetFacet 1-0-2 | rows, bytes, files (outputs)      |
-| ``inputStatistics``  | InputStatisticsInputDatasetFacet 1-0-0   | rows, bytes, files (inputs)       |
-| ``errorMessage``   | ErrorMessageRunFacet 1-0-1              | the exception of a FAIL event        |
-| ``parent``         | ParentRunFacet 1-2-0                    | the parent (DAG / Dagster) run       |
-| ``jobType``        | JobTypeJobFacet 2-0-4                   | TASK / ASSET, the integration        |
+| key | facet | built from |
+| --- | --- | --- |
+| ``schema`` | SchemaDatasetFacet 1-2-0 | a blob's ``schema`` (column, type) |
+| ``dataSource`` | DatasourceDatasetFacet 1-0-1 | the dataset namespace |
+| ``version`` | DatasetVersionDatasetFacet 1-0-1 | artifact version, else content hash |
+| ``storage`` | StorageDatasetFacet 1-0-1 | ``cargohold`` + the blob format |
+| ``symlinks`` | SymlinksDatasetFacet 1-0-1 | the logical catalog name |
+| ``documentation`` | DocumentationDatasetFacet 1-1-0 | the user's description |
+| ``outputStatistics`` | OutputStatisticsOutputDatasetFacet 1-0-2 | rows, bytes, files (outputs) |
+| ``inputStatistics`` | InputStatisticsInputDatasetFacet 1-0-0 | rows, bytes, files (inputs) |
+| ``errorMessage`` | ErrorMessageRunFacet 1-0-1 | the exception of a FAIL event |
+| ``parent`` | ParentRunFacet 1-2-0 | the parent (DAG / Dagster) run |
+| ``jobType`` | JobTypeJobFacet 2-0-4 | TASK / ASSET, the integration |
 """
 
 from __future__ import annotations
@@ -86,9 +86,7 @@ def facet(key: str, *, producer: str = PRODUCER, **fields: Any) -> dict[str, Any
     return out
 
 
-def schema_facet(
-    columns: Iterable[tuple[str, str]], *, producer: str = PRODUCER
-) -> dict[str, Any]:
+def schema_facet(columns: Iterable[tuple[str, str]], *, producer: str = PRODUCER) -> dict[str, Any]:
     """The schema facet: one field per ``(column, arrow type)`` pair, in order."""
     fields = [
         {"name": str(name), "type": str(type_), "ordinal_position": position}
@@ -154,9 +152,7 @@ def input_statistics_facet(
     return facet("inputStatistics", producer=producer, rowCount=rows, size=size, fileCount=files)
 
 
-def error_message_facet(
-    error: BaseException | str, *, producer: str = PRODUCER
-) -> dict[str, Any]:
+def error_message_facet(error: BaseException | str, *, producer: str = PRODUCER) -> dict[str, Any]:
     """The errorMessage facet of a FAIL event: message, ``python``, and the stack trace if any."""
     stack: str | None = None
     if isinstance(error, BaseException):
@@ -184,7 +180,7 @@ def parent_run_facet(
     root_name: str | None = None,
     producer: str = PRODUCER,
 ) -> dict[str, Any]:
-    """The parent run facet, with its root (the parent itself unless given), as Airflow builds it."""
+    """The parent run facet, with its root (the parent itself unless given), as Airflow does."""
     return facet(
         "parent",
         producer=producer,
@@ -197,9 +193,7 @@ def parent_run_facet(
     )
 
 
-def job_type_facet(
-    *, job_type: str, integration: str, producer: str = PRODUCER
-) -> dict[str, Any]:
+def job_type_facet(*, job_type: str, integration: str, producer: str = PRODUCER) -> dict[str, Any]:
     """The jobType facet: ``BATCH`` processing, the integration (``AIRFLOW``...) and job type."""
     return facet(
         "jobType",

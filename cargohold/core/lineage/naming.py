@@ -5,14 +5,14 @@ Physical locations follow the OpenLineage naming conventions
 
 | location                                  | namespace                          | name            |
 | ----------------------------------------- | ---------------------------------- | --------------- |
-| ``s3://bucket/a/b`` (also s3a, s3n)        | ``s3://bucket``                    | ``a/b``         |
-| ``gs://bucket/a/b`` (also gcs)             | ``gs://bucket``                    | ``a/b``         |
-| ``abfss://container@acct.dfs.../a/b``      | ``abfss://container@acct.dfs...``  | ``a/b``         |
-| ``hdfs://host:port/a/b``                   | ``hdfs://host:port``               | ``/a/b``        |
-| ``/a/b``, ``file:///a/b``                  | ``file``                           | ``/a/b``        |
-| ``file://host/a/b``                        | ``file://host``                    | ``/a/b``        |
-| ``memory://a/b`` (fsspec's memory store)   | ``memory``                         | ``/a/b``        |
-| ``postgres://host:port`` + table           | ``postgres://host:port``           | ``db.sch.tbl``  |
+| ``s3://bucket/a/b`` (also s3a, s3n) | ``s3://bucket`` | ``a/b`` |
+| ``gs://bucket/a/b`` (also gcs) | ``gs://bucket`` | ``a/b`` |
+| ``abfss://container@acct.dfs.../a/b`` | ``abfss://container@acct.dfs...`` | ``a/b`` |
+| ``hdfs://host:port/a/b`` | ``hdfs://host:port`` | ``/a/b`` |
+| ``/a/b``, ``file:///a/b`` | ``file`` | ``/a/b`` |
+| ``file://host/a/b`` | ``file://host`` | ``/a/b`` |
+| ``memory://a/b`` (fsspec's memory store) | ``memory`` | ``/a/b`` |
+| ``postgres://host:port`` + table | ``postgres://host:port`` | ``db.sch.tbl`` |
 
 ``memory`` has no OpenLineage convention; cargohold names it like a local file system so
 producers and consumers in one process still agree. Any other ``scheme://authority/path`` becomes
@@ -137,5 +137,4 @@ def table_dataset_name(
 
 def _clean_path(path: str) -> str:
     """Collapse duplicate slashes and drop a trailing one (keeps ``/`` itself)."""
-    cleaned = "/" + "/".join(segment for segment in path.split("/") if segment)
-    return cleaned
+    return "/" + "/".join(segment for segment in path.split("/") if segment)

@@ -1,4 +1,4 @@
-"""RunRecorder: collects one execution's inputs and outputs and emits its START / COMPLETE / FAIL."""
+"""RunRecorder: one execution's inputs and outputs, and its START / COMPLETE / FAIL events."""
 
 from __future__ import annotations
 

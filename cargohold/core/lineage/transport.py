@@ -66,7 +66,7 @@ def lineage_configured(environ: Mapping[str, str] | None = None) -> bool:
 
 
 class OpenLineageTransport:
-    """Adapts an openlineage-python ``Transport`` (http, kafka, file, ...) to :class:`LineageTransport`.
+    """Adapts an openlineage-python ``Transport`` (http, kafka, file...) to the protocol above.
 
     Each event dict is turned into an ``openlineage.client.event_v2.RunEvent`` (facets stay plain
     dicts, which the client serializes as they are) and passed to ``transport.emit``.
@@ -86,7 +86,7 @@ class OpenLineageTransport:
 
 
 def as_lineage_transport(transport: object) -> LineageTransport:
-    """``transport`` itself when it has ``send``; an :class:`OpenLineageTransport` when it has ``emit``.
+    """``transport`` when it has ``send``; wrapped in :class:`OpenLineageTransport` if ``emit``.
 
     Raises:
         LineageError: ``transport`` has neither method.
@@ -139,7 +139,14 @@ def _tune(transport: Any, send_timeout: float) -> None:
 
 
 def _to_openlineage(event: Mapping[str, Any]) -> Any:
-    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.event_v2 import (
+        InputDataset,
+        Job,
+        OutputDataset,
+        Run,
+        RunEvent,
+        RunState,
+    )
 
     run = event["run"]
     job = event["job"]
@@ -153,7 +160,7 @@ def _to_openlineage(event: Mapping[str, Any]) -> Any:
                 namespace=d["namespace"],
                 name=d["name"],
                 facets=dict(d.get("facets") or {}),
-                inputFacets=dict(d.get("inputFacets") or {}),
+                inputFacets=dict(d["inputFacets"]) if d.get("inputFacets") else None,
             )
             for d in event.get("inputs") or []
         ],
@@ -162,10 +169,9 @@ def _to_openlineage(event: Mapping[str, Any]) -> Any:
                 namespace=d["namespace"],
                 name=d["name"],
                 facets=dict(d.get("facets") or {}),
-                outputFacets=dict(d.get("outputFacets") or {}),
+                outputFacets=dict(d["outputFacets"]) if d.get("outputFacets") else None,
             )
             for d in event.get("outputs") or []
         ],
         producer=event["producer"],
-        schemaURL=event["schemaURL"],
     )

@@ -34,6 +34,7 @@ __all__ = [
     "EventValidator",
     "InvalidEventError",
     "is_rfc3339",
+    "iter_facets",
     "is_uuid",
     "packaged_spec_dir",
     "validate_event",
@@ -41,9 +42,7 @@ __all__ = [
 
 SPEC_BASE = "https://openlineage.io/spec/"
 _DEFAULT_CORE = f"{SPEC_BASE}2-0-2/OpenLineage.json"
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")
 
 
@@ -126,11 +125,16 @@ class EventValidator:
         core = str(event.get("schemaURL") or "").split("#")[0]
         if core not in self._known:
             core = _DEFAULT_CORE
+        # Validate against the one event kind it is, so errors name the field, not the oneOf.
+        kind = (
+            "RunEvent" if "run" in event else "DatasetEvent" if "dataset" in event else "JobEvent"
+        )
+        core = f"{core}#/$defs/{kind}"
         found = [
             f"{_path(error.absolute_path)}: {error.message}"
             for error in self._validator(core).iter_errors(event)
         ]
-        for where, key, facet in _facets(event):
+        for where, key, facet in iter_facets(event):
             found.extend(f"{where}.{key}: {message}" for message in self._facet_errors(key, facet))
         return found
 
@@ -195,7 +199,9 @@ def validate_event(event: Mapping[str, Any], *, spec_dir: str | Path | None = No
     _default_validator(folder).validate(event)
 
 
-def _facets(event: Mapping[str, Any]) -> Iterator[tuple[str, str, object]]:
+def iter_facets(event: Mapping[str, Any]) -> Iterator[tuple[str, str, object]]:
+    """Every facet of ``event`` as ``(where, key, facet)``: run, job, dataset, input, output."""
+
     def items(where: str, container: object) -> Iterator[tuple[str, str, object]]:
         if isinstance(container, Mapping):
             for key, value in container.items():

@@ -53,7 +53,11 @@ def resolve(url: str, options: Mapping[str, Any] | None = None) -> tuple[Any, st
         fs, root = fsspec.core.url_to_fs(url, **dict(options or {}))
     except ImportError as exc:
         extra = _EXTRAS.get(protocol)
-        hint = f"pip install 'cargohold[{extra}]'" if extra else f"install the fsspec {protocol} backend"
+        hint = (
+            f"pip install 'cargohold[{extra}]'"
+            if extra
+            else f"install the fsspec {protocol} backend"
+        )
         raise ConfigurationError(f"the store URL {url} needs a package: {hint} ({exc})") from exc
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"cannot open store URL {url}: {exc}") from exc
@@ -79,4 +83,11 @@ def storage_errors(what: str) -> Iterator[None]:
 
 def _is_backend_error(exc: BaseException) -> bool:
     module = type(exc).__module__ or ""
-    return module.split(".", 1)[0] in {"botocore", "aiobotocore", "s3fs", "gcsfs", "adlfs", "fsspec"}
+    return module.split(".", 1)[0] in {
+        "botocore",
+        "aiobotocore",
+        "s3fs",
+        "gcsfs",
+        "adlfs",
+        "fsspec",
+    }

@@ -27,6 +27,7 @@ from cargohold.core.errors import (
     BlobNotFoundError,
     CorruptDataError,
     PathEscapeError,
+    PathExistsError,
 )
 from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
 from cargohold.core.storage.hashing import VerifyingReader, hash_bytes, hash_file
@@ -170,9 +171,8 @@ class Store:
             if self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.pipe_file(final, bytes(data))
                 return info
-            with self.new_blob() as sink:
-                with open(sink.path, "wb") as handle:
-                    handle.write(data)
+            with self.new_blob() as sink, open(sink.path, "wb") as handle:
+                handle.write(data)
             return info
 
     def put_file(self, local_path: str) -> BlobInfo:
@@ -356,12 +356,12 @@ class Store:
         """Copy a file inside the store.
 
         Raises:
-            FileExistsError: ``dst`` exists and ``overwrite`` is false.
+            PathExistsError: ``dst`` exists and ``overwrite`` is false.
         """
         source, target = self._path(src), self._path(dst)
         with storage_errors(f"copying {src} to {dst}"):
             if not overwrite and self.fs.exists(target):
-                raise FileExistsError(f"{dst} exists; pass overwrite=True to replace it")
+                raise PathExistsError(f"{dst} exists; pass overwrite=True to replace it")
             self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
             self.fs.copy(source, target)
 
@@ -369,12 +369,12 @@ class Store:
         """Move a file inside the store.
 
         Raises:
-            FileExistsError: ``dst`` exists and ``overwrite`` is false.
+            PathExistsError: ``dst`` exists and ``overwrite`` is false.
         """
         source, target = self._path(src), self._path(dst)
         with storage_errors(f"renaming {src} to {dst}"):
             if not overwrite and self.fs.exists(target):
-                raise FileExistsError(f"{dst} exists; pass overwrite=True to replace it")
+                raise PathExistsError(f"{dst} exists; pass overwrite=True to replace it")
             self.fs.makedirs(posixpath.dirname(target), exist_ok=True)
             self.fs.mv(source, target)
 

@@ -23,7 +23,9 @@ class NdarrayTransformer(TypeTransformer):
     kinds = ("ndarray",)
     python_types = (np.ndarray,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, np.ndarray):
             raise TypeMismatchError(f"expected a numpy array, got {type(value).__name__}")
         if value.dtype.hasobject:

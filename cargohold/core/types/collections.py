@@ -29,7 +29,7 @@ _ANY = LiteralType("any")
 
 
 def is_plain_json(value: Any) -> bool:
-    """True when ``value`` is JSON as it stands: dict (str keys), list, str, int, float, bool, None."""
+    """True when ``value`` is JSON as it stands: dicts with str keys, lists and JSON scalars."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return True
@@ -85,7 +85,9 @@ class JsonTransformer(TypeTransformer):
 
     kinds = ("json",)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not is_plain_json(value):
             raise TypeMismatchError(f"not plain JSON: {type(value).__name__}")
         return LiteralType("json"), value
@@ -101,7 +103,9 @@ class AnyTransformer(TypeTransformer):
 
     kinds = ("any",)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         lt, encoded = ctx.encode(value)
         return _ANY, {"type": lt.to_dict(), "value": encoded}
 
@@ -122,7 +126,9 @@ class ListTransformer(TypeTransformer):
     def handles(self, python_type: Any) -> bool:
         return typing.get_origin(python_type) in (list, cabc.Sequence, cabc.MutableSequence)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, list):
             raise TypeMismatchError(f"expected a list, got {type(value).__name__}")
         args = _element_args(python_type)
@@ -145,7 +151,9 @@ class SetTransformer(TypeTransformer):
     def handles(self, python_type: Any) -> bool:
         return typing.get_origin(python_type) in (set, frozenset, cabc.Set, cabc.MutableSet)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, set | frozenset):
             raise TypeMismatchError(f"expected a set, got {type(value).__name__}")
         args = _element_args(python_type)
@@ -172,7 +180,9 @@ class TupleTransformer(TypeTransformer):
     def handles(self, python_type: Any) -> bool:
         return typing.get_origin(python_type) is tuple
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, tuple):
             raise TypeMismatchError(f"expected a tuple, got {type(value).__name__}")
         args = _element_args(python_type)
@@ -194,8 +204,9 @@ class TupleTransformer(TypeTransformer):
             element = args[0] if args else None
             return tuple(_decode_items(encoded, literal_type.args[0], element, ctx))
         if len(encoded) != len(literal_type.args):
-            raise SerializationError(f"tuple literal has {len(encoded)} items, its type "
-                                     f"{len(literal_type.args)}")
+            raise SerializationError(
+                f"tuple literal has {len(encoded)} items, its type {len(literal_type.args)}"
+            )
         return tuple(
             ctx.decode(item, lt, args[i] if i < len(args) and args[-1] is not Ellipsis else None)
             for i, (item, lt) in enumerate(zip(encoded, literal_type.args, strict=True))
@@ -211,7 +222,9 @@ class DictTransformer(TypeTransformer):
     def handles(self, python_type: Any) -> bool:
         return typing.get_origin(python_type) in (dict, cabc.Mapping, cabc.MutableMapping)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, dict):
             raise TypeMismatchError(f"expected a dict, got {type(value).__name__}")
         args = _element_args(python_type)
@@ -223,8 +236,10 @@ class DictTransformer(TypeTransformer):
         literal_type = LiteralType("dict", args=(key_lt, value_lt))
         if key_lt.kind == "str":
             return literal_type, dict(zip(keys, values, strict=True))
-        pairs = sorted(([k, v] for k, v in zip(keys, values, strict=True)),
-                       key=lambda pair: canonical_json(pair[0]))
+        pairs = sorted(
+            ([k, v] for k, v in zip(keys, values, strict=True)),
+            key=lambda pair: canonical_json(pair[0]),
+        )
         return literal_type, pairs
 
     def decode(
@@ -248,7 +263,9 @@ class UnionTransformer(TypeTransformer):
         origin = typing.get_origin(python_type)
         return origin is typing.Union or origin is types.UnionType
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         variants = typing.get_args(python_type)
         for variant in variants:
             if _is_instance(value, variant):

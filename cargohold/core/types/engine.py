@@ -175,7 +175,9 @@ class TypeEngine:
 
     # -- encoding -------------------------------------------------------------------------------
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         """Encode ``value`` as ``python_type`` (its runtime type when ``None`` or ``Any``).
 
         Raises:

@@ -80,8 +80,9 @@ class File(os.PathLike[str]):
             CorruptDataError: streamed to its end, the bytes fail their hash check.
         """
         if self._local is not None:
-            return open(self._local, mode)  # noqa: SIM115 - the caller closes it
-        assert self._ref is not None and self._store is not None
+            return open(self._local, mode)
+        if self._ref is None or self._store is None:
+            raise BlobNotFoundError(f"{self.name} has neither a local path nor a stored copy")
         if "b" not in mode:
             raise ValueError("a file in the store streams in binary mode; open it with 'rb'")
         return self._store.open_blob(self._ref.uri, expected_hash=self._ref.hash)
@@ -124,7 +125,10 @@ class Directory(os.PathLike[str]):
             BlobNotFoundError: no such file in the directory.
         """
         if self._local is not None:
-            return File(os.path.join(self._local, relpath))
+            path = os.path.join(self._local, *relpath.split("/"))
+            if not os.path.isfile(path):
+                raise BlobNotFoundError(f"{relpath} is not in directory {self.name}")
+            return File(path)
         try:
             return self._entries[relpath]
         except KeyError:
@@ -156,16 +160,16 @@ def _file_marker(file: File, ctx: TransformContext) -> dict[str, Any]:
     if file._ref is not None and file._store is not None and file._store.url == ctx.store.url:
         return {BLOB_MARKER: file._ref.to_dict()}
     info = ctx.store.put_file(file.path)
-    return ctx.blob_marker(
-        info, fmt="file", python_type=type_path(File), extra={"name": file.name}
-    )
+    return ctx.blob_marker(info, fmt="file", python_type=type_path(File), extra={"name": file.name})
 
 
 class FileTransformer(TypeTransformer):
     kinds = ("file",)
     python_types = (File,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, File):
             raise TypeMismatchError(f"expected a cargohold File, got {type(value).__name__}")
         return LiteralType("file"), _file_marker(value, ctx)
@@ -181,7 +185,9 @@ class DirectoryTransformer(TypeTransformer):
     kinds = ("directory",)
     python_types = (Directory,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, Directory):
             raise TypeMismatchError(f"expected a cargohold Directory, got {type(value).__name__}")
         entries = [[relpath, _file_marker(value.file(relpath), ctx)] for relpath in value.files()]
@@ -202,7 +208,9 @@ class PickleTransformer(TypeTransformer):
 
     kinds = ("pickle",)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         info = ctx.store.put_bytes(data)
         name = type_path(type(value))
@@ -219,7 +227,7 @@ class PickleTransformer(TypeTransformer):
                 f"the store, so allow it explicitly (CARGOHOLD_ALLOW_PICKLE=true)"
             )
         ref = ctx.blob_ref(encoded)
-        return pickle.loads(ctx.store.read_bytes(ref.uri, expected_hash=ref.hash))  # noqa: S301
+        return pickle.loads(ctx.store.read_bytes(ref.uri, expected_hash=ref.hash))
 
 
 def register(engine: TypeEngine) -> None:

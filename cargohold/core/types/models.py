@@ -27,7 +27,9 @@ class PydanticTransformer(TypeTransformer):
     kinds = ("pydantic",)
     python_types = (pydantic.BaseModel,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, pydantic.BaseModel):
             raise TypeMismatchError(f"expected a pydantic model, got {type(value).__name__}")
         return LiteralType("pydantic", name=type_path(type(value))), value.model_dump(mode="json")
@@ -35,11 +37,15 @@ class PydanticTransformer(TypeTransformer):
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
-        cls = python_type if isinstance(python_type, type) else import_type(str(literal_type.name))
+        cls: Any = python_type if isinstance(python_type, type) else None
+        if cls is None:
+            cls = import_type(str(literal_type.name))
         try:
             return cls.model_validate(encoded)
         except pydantic.ValidationError as exc:
-            raise SerializationError(f"stored value does not validate as {cls.__name__}: {exc}") from exc
+            raise SerializationError(
+                f"stored value does not validate as {cls.__name__}: {exc}"
+            ) from exc
 
 
 def register(engine: TypeEngine) -> None:

@@ -1,9 +1,10 @@
 """Transformers for scalars: None, bool, int, float, str, bytes, temporal types, Decimal, UUID.
 
-Encodings stay readable JSON: datetimes as ISO 8601 (naive stays naive; a ``zoneinfo`` zone keeps
-its name, a fixed offset its offset), Decimals and UUIDs as strings, timedeltas as exact
-``[days, seconds, microseconds]``, non-finite floats as ``"nan"``/``"inf"``/``"-inf"``. Bytes are
-base64 inline, and offloaded as raw bytes once they outgrow the inline limit.
+Encodings stay readable JSON: datetimes as ISO 8601 (naive stays naive; a ``zoneinfo`` zone
+keeps its name, wall time and fold; a fixed offset its offset), Decimals and UUIDs as strings,
+timedeltas as exact ``[days, seconds, microseconds]``, non-finite floats as ``"nan"``, ``"inf"``
+or ``"-inf"``. Bytes are base64 inline, and offloaded as raw bytes once they outgrow the inline
+limit.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ class _SimpleTransformer(TypeTransformer):
 
     kind: ClassVar[str]
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         _expect(value, self.python_types[0], self.python_types)
         return LiteralType(self.kind), self.to_json(value)
 
@@ -46,7 +49,9 @@ class _SimpleTransformer(TypeTransformer):
         try:
             return self.from_json(encoded)
         except (TypeError, ValueError, KeyError, InvalidOperation) as exc:
-            raise SerializationError(f"cannot decode {encoded!r:.100} as {self.kind}: {exc}") from exc
+            raise SerializationError(
+                f"cannot decode {encoded!r:.100} as {self.kind}: {exc}"
+            ) from exc
 
     def to_json(self, value: Any) -> Any:
         return value
@@ -60,7 +65,9 @@ class NoneTransformer(_SimpleTransformer):
     kinds = ("none",)
     python_types = (type(None),)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if value is not None:
             raise TypeMismatchError(f"expected None, got {type(value).__name__}")
         return LiteralType("none"), None
@@ -93,7 +100,9 @@ class FloatTransformer(_SimpleTransformer):
     kinds = ("float",)
     python_types = (float,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         _expect(value, float, (float, int))
         return LiteralType("float"), self.to_json(value)
 
@@ -117,13 +126,16 @@ class BytesTransformer(TypeTransformer):
     kinds = ("bytes",)
     python_types = (bytes, bytearray, memoryview)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         _expect(value, bytes, self.python_types)
         data = bytes(value)
+        literal_type = LiteralType("bytes", name="bytearray" if type(value) is bytearray else None)
         if len(data) * 4 // 3 > ctx.inline_limit:
             info = ctx.store.put_bytes(data)
-            return LiteralType("bytes"), ctx.blob_marker(info, fmt="bytes", python_type="bytes")
-        return LiteralType("bytes"), base64.b64encode(data).decode("ascii")
+            return literal_type, ctx.blob_marker(info, fmt="bytes", python_type="bytes")
+        return literal_type, base64.b64encode(data).decode("ascii")
 
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
@@ -133,7 +145,7 @@ class BytesTransformer(TypeTransformer):
         else:
             ref = ctx.blob_ref(encoded)
             data = ctx.store.read_bytes(ref.uri, expected_hash=ref.hash)
-        if python_type is bytearray:
+        if python_type is bytearray or (python_type is None and literal_type.name == "bytearray"):
             return bytearray(data)
         return data
 
@@ -144,17 +156,21 @@ class DatetimeTransformer(_SimpleTransformer):
     python_types = (dt.datetime,)
 
     def to_json(self, value: dt.datetime) -> Any:
-        iso = value.isoformat()
         zone = getattr(value.tzinfo, "key", None)
-        return {"iso": iso, "zone": zone} if zone else iso
+        if not zone:
+            return value.isoformat()
+        # The wall time, the zone's name and the fold: exactly what the value was.
+        wall = value.replace(tzinfo=None).isoformat()
+        return {"wall": wall, "zone": zone, "fold": value.fold}
 
     def from_json(self, encoded: Any) -> Any:
         if isinstance(encoded, dict):
-            moment = dt.datetime.fromisoformat(encoded["iso"])
             try:
-                return moment.astimezone(ZoneInfo(encoded["zone"]))
+                zone = ZoneInfo(encoded["zone"])
             except ZoneInfoNotFoundError as exc:
                 raise ValueError(f"unknown time zone {encoded['zone']!r}") from exc
+            wall = dt.datetime.fromisoformat(encoded["wall"])
+            return wall.replace(tzinfo=zone, fold=int(encoded.get("fold", 0)))
         return dt.datetime.fromisoformat(encoded)
 
 
@@ -163,7 +179,9 @@ class DateTransformer(_SimpleTransformer):
     kinds = ("date",)
     python_types = (dt.date,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if isinstance(value, dt.datetime):
             raise TypeMismatchError("expected a date, got a datetime; declare it as datetime")
         return super().encode(value, python_type, ctx)

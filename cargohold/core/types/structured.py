@@ -41,7 +41,9 @@ class DataclassTransformer(TypeTransformer):
     def handles(self, python_type: Any) -> bool:
         return isinstance(python_type, type) and dataclasses.is_dataclass(python_type)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         cls = type(value)
         if not dataclasses.is_dataclass(value) or not isinstance(value, python_type):
             raise TypeMismatchError(f"expected a {python_type.__name__}, got {cls.__name__}")
@@ -79,14 +81,18 @@ def _hints(cls: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(cls)
     except (NameError, TypeError) as exc:
-        raise SerializationError(f"cannot resolve the annotations of {cls.__name__}: {exc}") from exc
+        raise SerializationError(
+            f"cannot resolve the annotations of {cls.__name__}: {exc}"
+        ) from exc
 
 
 class EnumTransformer(TypeTransformer):
     kinds = ("enum",)
     python_types = (enum.Enum,)
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         if not isinstance(value, enum.Enum):
             raise TypeMismatchError(f"expected an Enum member, got {type(value).__name__}")
         _, encoded = ctx.encode(value.value)

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
@@ -81,9 +80,7 @@ def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None)
     try:
         if ref.format == "arrow":
             return _read_ipc(source, wanted)
-        return pq.read_table(
-            source, columns=wanted, page_checksum_verification=wanted is not None
-        )
+        return pq.read_table(source, columns=wanted, page_checksum_verification=wanted is not None)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SerializationError(f"cannot read the table at {ref.uri}: {exc}") from exc
 
@@ -215,7 +212,9 @@ class TableTransformer(TypeTransformer):
             f"cannot load a table as {python_type!r}; ask for one of {sorted(_CODECS)}"
         )
 
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         codec = self._codec(type(value))
         table = codec.to_arrow(value)
         info = write_table(table, ctx.store, ctx.table_format)

@@ -58,7 +58,9 @@ class TypeTransformer(ABC):
         return False
 
     @abstractmethod
-    def encode(self, value: Any, python_type: Any, ctx: TransformContext) -> tuple[LiteralType, Any]:
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
         """Return the literal type and the JSON encoding of ``value``.
 
         Raises:

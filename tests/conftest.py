@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite: real S3 (moto over HTTP) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.services import S3Server, in_ci, moto_s3, postgres_database, postgres_reachable
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1, over real HTTP, for the whole session."""
+    with moto_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_store_url(s3_server: S3Server) -> str:
+    """A fresh bucket on the moto server, as a store URL."""
+    return f"s3://{s3_server.create_bucket()}/store"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL server (fails in CI when unreachable)."""
+    reason = postgres_reachable()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+    with postgres_database() as url:
+        yield url

@@ -1,0 +1,132 @@
+"""Real services for tests and benchmarks: moto's S3 server over HTTP, and PostgreSQL.
+
+In CI (``CI=true``) a missing service fails the run; elsewhere tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CARGOHOLD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint_url: str
+
+    def options(self) -> dict[str, object]:
+        """fsspec/s3fs options that reach this server."""
+        return {
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"endpoint_url": self.endpoint_url, "region_name": "us-east-1"},
+        }
+
+    def create_bucket(self, name: str | None = None) -> str:
+        import boto3
+
+        bucket = name or f"cargohold-{uuid.uuid4().hex[:12]}"
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket=bucket)
+        return bucket
+
+
+@contextmanager
+def moto_s3(*, separate_process: bool = False) -> Iterator[S3Server]:
+    """Run moto's S3 server on 127.0.0.1 (in a thread, or in its own process for benchmarks)."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if separate_process:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(port)
+            yield S3Server(f"http://127.0.0.1:{port}")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield S3Server(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def postgres_reachable() -> str | None:
+    """None when PostgreSQL answers at 127.0.0.1:5432, else the reason it does not."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return None
+    except OSError as exc:
+        return f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Create a fresh database on the local server, yield its SQLAlchemy URL, drop it after."""
+    import sqlalchemy as sa
+
+    name = f"cargohold_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
