@@ -16,6 +16,7 @@ from cargohold.core.errors import (
     ConfigurationError,
     CorruptDataError,
     InvalidArgumentError,
+    InvalidEventError,
     LineageError,
     NotFoundError,
     PathEscapeError,
@@ -30,6 +31,18 @@ from cargohold.core.errors import (
     UnsupportedTypeError,
 )
 from cargohold.core.hold import Cargohold
+from cargohold.core.lineage import (
+    DatasetName,
+    EmitterStats,
+    LineageDataset,
+    LineageEmitter,
+    ParentRun,
+    RunIdentity,
+    RunRecorder,
+    catalog_dataset_name,
+    dataset_name_from_uri,
+    lineage_dataset,
+)
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.files import Directory, File
@@ -50,18 +63,26 @@ __all__ = [
     "CatalogError",
     "ConfigurationError",
     "CorruptDataError",
+    "DatasetName",
     "Directory",
+    "EmitterStats",
     "File",
     "InvalidArgumentError",
+    "InvalidEventError",
+    "LineageDataset",
+    "LineageEmitter",
     "LineageError",
     "Literal",
     "LiteralType",
     "NotFoundError",
+    "ParentRun",
     "PathEscapeError",
     "PathExistsError",
     "ProxyError",
     "ReservationConflictError",
     "RunContext",
+    "RunIdentity",
+    "RunRecorder",
     "SchemaOutOfDateError",
     "SerializationError",
     "Settings",
@@ -73,4 +94,7 @@ __all__ = [
     "TypeTransformer",
     "UnhashableInputError",
     "UnsupportedTypeError",
+    "catalog_dataset_name",
+    "dataset_name_from_uri",
+    "lineage_dataset",
 ]

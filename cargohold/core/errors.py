@@ -24,6 +24,7 @@ with ``raise ... from exc``, so the original stays attached as ``__cause__``::
     │   ├── CacheFullError            a put would exceed the cache's storage limit
     │   └── UnhashableInputError      an input cannot be hashed into a cache key
     ├── LineageError                  lineage could not be configured (emission itself never raises)
+    │   └── InvalidEventError         an event violates the OpenLineage schemas (testing tools)
     └── ProxyError                    a signed URL is expired, tampered with or malformed
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "ConfigurationError",
     "CorruptDataError",
     "InvalidArgumentError",
+    "InvalidEventError",
     "LineageError",
     "NotFoundError",
     "PathEscapeError",
@@ -153,6 +155,14 @@ class UnhashableInputError(CacheError, TypeError):
 
 class LineageError(CargoholdError):
     """Lineage emission could not be configured. Emitting an event never raises."""
+
+
+class InvalidEventError(LineageError, ValueError):
+    """An event does not conform to the OpenLineage schemas; ``errors`` lists why."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("invalid OpenLineage event:\n  " + "\n  ".join(errors))
 
 
 class ProxyError(CargoholdError):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cargohold.core.errors import LineageError
+from cargohold.core.errors import InvalidEventError, LineageError
 
 __all__ = [
     "SPEC_BASE",
@@ -44,14 +44,6 @@ SPEC_BASE = "https://openlineage.io/spec/"
 _DEFAULT_CORE = f"{SPEC_BASE}2-0-2/OpenLineage.json"
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")
-
-
-class InvalidEventError(LineageError, ValueError):
-    """An event does not conform to the OpenLineage schemas; ``errors`` lists why."""
-
-    def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("invalid OpenLineage event:\n  " + "\n  ".join(errors))
 
 
 def packaged_spec_dir() -> Path:

@@ -1,0 +1,321 @@
+"""Round-trip benchmark: one pandas DataFrame through cargohold and its peers, in one process.
+
+    .venv/bin/python bench/roundtrip.py                 # 10,000,000 rows (about 400 MB)
+    .venv/bin/python bench/roundtrip.py --rows 1000000  # a quicker run
+
+Candidates (each writes to and reads from the same temporary directory):
+  raw pyarrow     Table.from_pandas + pq.write_table (zstd, as cargohold configures it)
+                  + pq.read_table + to_pandas
+  cargohold       Cargohold.put + Cargohold.get (default configuration: Parquet zstd)
+  dagster-fs      Dagster's FilesystemIOManager (pickle) handle_output + load_input
+  airflow-objstore Airflow's XComObjectStorageBackend (common-io, threshold 0, file://)
+Then a 200-byte dict put+get inline, and S3 throughput (moto's server in its own process)
+against raw s3fs on the same bytes. Prints medians and ratios; machines are noisy, so each
+candidate runs --repeat times and the store is emptied between runs (no dedup shortcut).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cargohold import Cargohold  # noqa: E402
+from cargohold.core.types.tables import _dictionary_columns  # noqa: E402
+from tests.support.services import moto_s3  # noqa: E402
+
+MB = 1 << 20
+
+
+def make_frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(42)
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows, dtype="int64"),
+            "value": rng.random(rows),
+            "count": rng.integers(0, 1000, rows, dtype="int32"),
+            "label": pd.array(rng.choice(["alpha", "beta", "gamma", "delta"], rows), dtype="str"),
+            "at": pd.date_range("2026-01-01", periods=rows, freq="s"),
+        }
+    )
+
+
+class PeakMemory:
+    """Samples this process's RSS in a thread; ``peak`` is the highest seen while running."""
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self._process = psutil.Process()
+        self._interval = interval
+        self.peak = 0
+        self._running = False
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = self._process.memory_info().rss
+        self._running = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self._running:
+            self.peak = max(self.peak, self._process.memory_info().rss)
+            time.sleep(self._interval)
+
+    def __exit__(self, *exc: object) -> None:
+        self._running = False
+        assert self._thread is not None
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+
+def rss() -> int:
+    return int(psutil.Process().memory_info().rss)
+
+
+Candidate = tuple[Callable[[pd.DataFrame], Any], Callable[[Any], pd.DataFrame]]
+
+
+def raw_pyarrow(workdir: Path) -> Candidate:
+    path = workdir / "raw.parquet"
+
+    def put(frame: pd.DataFrame) -> Path:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+        pq.write_table(table, path, compression="zstd", use_dictionary=_dictionary_columns(table))
+        return path
+
+    def get(handle: Path) -> pd.DataFrame:
+        return pq.read_table(handle).to_pandas()
+
+    return put, get
+
+
+def cargohold_default(workdir: Path) -> Candidate:
+    hold = Cargohold(store_url=f"file://{workdir}/store", catalog_url=f"sqlite:///{workdir}/c.db")
+    return hold.put, hold.get
+
+
+def dagster_filesystem(workdir: Path) -> Candidate:
+    from dagster import AssetKey, build_input_context, build_output_context
+    from dagster._core.storage.fs_io_manager import PickledObjectFilesystemIOManager
+
+    manager = PickledObjectFilesystemIOManager(base_dir=str(workdir / "dagster"))
+    key = AssetKey(["frame"])
+
+    def put(frame: pd.DataFrame) -> Any:
+        manager.handle_output(build_output_context(asset_key=key), frame)
+        return key
+
+    def get(handle: Any) -> pd.DataFrame:
+        upstream = build_output_context(asset_key=handle)
+        return manager.load_input(build_input_context(asset_key=handle, upstream_output=upstream))  # type: ignore[no-any-return]
+
+    return put, get
+
+
+def airflow_objectstorage(workdir: Path) -> Candidate:
+    os.environ["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"] = f"file://{workdir}/airflow"
+    os.environ["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD"] = "0"
+    from airflow.providers.common.io.xcom import backend
+
+    for cached in (backend._get_base_path, backend._get_threshold, backend._get_compression):
+        cached.cache_clear()
+    xcom = backend.XComObjectStorageBackend
+
+    def put(frame: pd.DataFrame) -> Any:
+        return xcom.serialize_value(frame, key="return_value", task_id="t", dag_id="d", run_id="r")
+
+    def get(handle: Any) -> pd.DataFrame:
+        return xcom.deserialize_value(types.SimpleNamespace(value=handle))  # type: ignore[no-any-return]
+
+    return put, get
+
+
+CANDIDATES: dict[str, Callable[[Path], Candidate]] = {
+    "raw pyarrow": raw_pyarrow,
+    "cargohold": cargohold_default,
+    "dagster-fs (pickle)": dagster_filesystem,
+    "airflow-objstore": airflow_objectstorage,
+}
+
+
+def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float, int, int]:
+    """One put and one get: (put seconds, get seconds, peak extra bytes put, get)."""
+    workdir = Path(tempfile.mkdtemp(prefix="cargohold-bench-"))
+    try:
+        put, get = CANDIDATES[name](workdir)
+        gc.collect()
+        before = rss()
+        with PeakMemory() as peak:
+            start = time.perf_counter()
+            handle = put(frame)
+            put_seconds = time.perf_counter() - start
+        extra_put = peak.peak - before
+        gc.collect()
+        with PeakMemory() as peak:
+            start = time.perf_counter()
+            loaded = get(handle)
+            get_seconds = time.perf_counter() - start
+        extra_get = peak.peak - rss()  # transient use beyond the returned frame
+        assert len(loaded) == len(frame), f"{name} returned {len(loaded)} rows"
+        del loaded
+        return put_seconds, get_seconds, extra_put, extra_get
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_all(names: list[str], frame: pd.DataFrame, repeat: int) -> dict[str, dict[str, float]]:
+    """Warm every candidate up on a small frame, then run them round-robin ``repeat`` times."""
+    for name in names:
+        run_once(name, frame.head(10_000))
+    samples: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            samples[name].append(run_once(name, frame))
+    return {
+        name: {
+            "put": statistics.median(s[0] for s in rows),
+            "get": statistics.median(s[1] for s in rows),
+            "total": statistics.median(s[0] + s[1] for s in rows),
+            "mem_put": statistics.median(s[2] for s in rows),
+            "mem_get": statistics.median(s[3] for s in rows),
+        }
+        for name, rows in samples.items()
+    }
+
+
+def inline_dict(repeat: int = 20_000) -> float:
+    with tempfile.TemporaryDirectory() as workdir:
+        hold = Cargohold(store_url=f"file://{workdir}/s", catalog_url=f"sqlite:///{workdir}/c.db")
+        value = {
+            "run": "scheduled__2026-11-01T00:00:00+00:00",
+            "rows": 1_000_000,
+            "columns": ["id", "value", "count", "label", "at"],
+            "ok": True,
+            "ratio": 0.125,
+            "owner": {"team": "data-platform", "contact": "oncall@example.com"},
+        }
+        import json
+
+        assert 180 <= len(json.dumps(value)) <= 220, len(json.dumps(value))
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            hold.get(hold.put(value))
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples) * 1e6
+
+
+def s3_throughput(frame: pd.DataFrame, repeat: int) -> dict[str, float]:
+    import s3fs
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(frame), sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    with moto_s3(separate_process=True) as server:
+        bucket = server.create_bucket()
+        options = server.options()
+        raw = s3fs.S3FileSystem(**options)
+        hold = Cargohold(
+            store_url=f"s3://{bucket}/cargohold", store_options=options, catalog_url="sqlite://"
+        )
+        store = hold.store
+        raw_times, ours_times = [], []
+        raw.pipe_file(f"{bucket}/warmup", b"x")
+        store.put_bytes(b"warm up")
+        for i in range(repeat):
+            path = f"{bucket}/raw/{i}.bin"
+            start = time.perf_counter()
+            raw.pipe_file(path, data)
+            back = raw.cat_file(path)
+            raw_times.append(time.perf_counter() - start)
+            assert len(back) == len(data)
+            raw.rm_file(path)
+            del back
+
+            start = time.perf_counter()
+            info = store.put_bytes(data)
+            back = store.read_bytes(info.uri, expected_hash=info.hash)
+            ours_times.append(time.perf_counter() - start)
+            assert len(back) == len(data)
+            store.delete_blob(info.hash)
+            del back
+    size_mb = len(data) / MB
+    raw_mbps = 2 * size_mb / statistics.median(raw_times)
+    ours_mbps = 2 * size_mb / statistics.median(ours_times)
+    return {"size_mb": size_mb, "raw": raw_mbps, "ours": ours_mbps, "ratio": ours_mbps / raw_mbps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--s3-repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=list(CANDIDATES))
+    args = parser.parse_args()
+
+    frame = make_frame(args.rows)
+    frame_bytes = int(frame.memory_usage(deep=True).sum())
+    print(f"frame: {args.rows:,} rows, {frame_bytes / MB:,.0f} MB in memory; "
+          f"median of {args.repeat} runs each\n")
+    results = run_all(args.only, frame, args.repeat)
+    ours = results.get("cargohold")
+    header = (f"{'candidate':<22}{'put s':>8}{'get s':>8}{'total s':>9}{'vs cargohold':>14}"
+              f"{'peak put/frame':>16}{'peak get/frame':>16}")
+    print(header)
+    print("-" * len(header))
+    for name, row in results.items():
+        ratio = row["total"] / ours["total"] if ours else float("nan")
+        print(f"{name:<22}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}"
+              f"{ratio:>13.2f}x{row['mem_put'] / frame_bytes:>16.2f}"
+              f"{row['mem_get'] / frame_bytes:>16.2f}")
+    if ours:
+        print()
+        for name, target, better in (
+            ("raw pyarrow", 1.25, "cargohold/raw <="),
+            ("airflow-objstore", 4.0, "peer/cargohold >="),
+            ("dagster-fs (pickle)", 1.5, "peer/cargohold >="),
+        ):
+            if name in results:
+                if name == "raw pyarrow":
+                    value = ours["total"] / results[name]["total"]
+                    verdict = "met" if value <= target else "NOT met"
+                else:
+                    value = results[name]["total"] / ours["total"]
+                    verdict = "met" if value >= target else "NOT met"
+                print(f"  {name:<22} {better} {target}: {value:.2f} ({verdict})")
+        worst = max(ours["mem_put"], ours["mem_get"]) / frame_bytes
+        print(f"  cargohold peak memory above the frame: {worst:.2f}x frame "
+              f"(target <= 1.5: {'met' if worst <= 1.5 else 'NOT met'})")
+
+    micro = inline_dict()
+    print(f"\n200-byte dict put+get inline: median {micro:.1f} us (target <= 50: "
+          f"{'met' if micro <= 50 else 'NOT met'})")
+
+    s3 = s3_throughput(frame, args.s3_repeat)
+    print(f"\nS3 (moto server, separate process), {s3['size_mb']:.0f} MB Parquet bytes, put+get:")
+    print(f"  raw s3fs   {s3['raw']:8.1f} MB/s")
+    print(f"  cargohold  {s3['ours']:8.1f} MB/s   ratio {s3['ratio']:.2f} "
+          f"(target >= 0.9: {'met' if s3['ratio'] >= 0.9 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

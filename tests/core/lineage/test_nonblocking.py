@@ -1,0 +1,93 @@
+"""A down or hung lineage server never slows the caller: bounded time, counted drops."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+from cargohold.core.context import RunContext
+from cargohold.core.lineage import LineageEmitter
+from cargohold.core.lineage.testing import BlackHoleServer, refused_url
+
+CTX = RunContext(
+    orchestrator="dagster", namespace="ns", job="j", run_id=str(uuid.uuid4()), task="t"
+)
+
+
+def _http(url: str, timeout: float) -> HttpTransport:
+    return HttpTransport(
+        HttpConfig.from_dict({"url": url, "timeout": timeout, "retry": {"total": 0}})
+    )
+
+
+def test_refused_connections_cost_the_caller_nothing() -> None:
+    emitter = LineageEmitter(transport=_http(refused_url(), 0.5), queue_size=50, flush_timeout=2)
+    began = time.perf_counter()
+    for _ in range(40):
+        with emitter.track(CTX) as run:
+            run.add_output("s3://b/k")
+    caller = time.perf_counter() - began
+    assert caller < 0.5, caller  # 80 events
+    assert emitter.flush(timeout=10)
+    stats = emitter.close(timeout=1)
+    assert stats.failed + stats.dropped == 80
+    assert stats.sent == 0
+
+
+def test_a_server_that_never_answers_cannot_hold_the_caller() -> None:
+    with BlackHoleServer() as server:
+        emitter = LineageEmitter(transport=_http(server.url, 0.3), queue_size=10, flush_timeout=0.5)
+        began = time.perf_counter()
+        for _ in range(50):
+            with emitter.track(CTX) as run:
+                run.add_output("s3://b/k")
+        caller = time.perf_counter() - began
+        assert caller < 0.5, caller
+        assert emitter.dropped > 0  # 100 events, a queue of 10, each send waits 0.3 s
+        began = time.perf_counter()
+        stats = emitter.close()
+        assert time.perf_counter() - began < 1.5  # the flush is bounded
+        assert stats.sent == 0
+        assert stats.dropped + stats.failed + stats.pending >= 99
+
+
+def test_from_env_tunes_http_so_a_hung_server_costs_one_timeout_per_event() -> None:
+    with BlackHoleServer() as server:
+        import os
+
+        os.environ["OPENLINEAGE_URL"] = server.url
+        emitter = LineageEmitter.from_env(send_timeout=0.2, queue_size=100)
+        emitter.start(run=emitter.identity(CTX))
+        emitter.start(run=emitter.identity(CTX))
+        began = time.perf_counter()
+        assert emitter.flush(timeout=5)
+        assert time.perf_counter() - began < 1.5  # 2 x 0.2 s, no retries with backoff
+        assert emitter.stats.failed == 2
+
+
+def test_process_exit_is_bounded_by_the_flush_timeout() -> None:
+    with BlackHoleServer() as server:
+        code = textwrap.dedent(f"""
+            import time
+            from openlineage.client.transport.http import HttpConfig, HttpTransport
+            from cargohold.core.context import RunContext
+            from cargohold.core.lineage import LineageEmitter
+            t = HttpTransport(HttpConfig.from_dict({{"url": "{server.url}", "timeout": 30}}))
+            e = LineageEmitter(transport=t, flush_timeout=0.5)
+            for _ in range(20):
+                e.start(run=e.identity(RunContext(job="j", task="t")))
+            print("emitted", flush=True)
+        """)
+        began = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        elapsed = time.perf_counter() - began
+    assert "emitted" in done.stdout, done.stderr
+    assert elapsed < 5, elapsed  # a 30 s send timeout, yet the exit flush gives up after 0.5 s
+    assert "dropped" in done.stderr  # the summary reports what was lost
