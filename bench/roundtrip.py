@@ -38,9 +38,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cargohold import Cargohold  # noqa: E402
-from cargohold.core.types.tables import _dictionary_columns  # noqa: E402
-from tests.support.services import moto_s3  # noqa: E402
+from cargohold import Cargohold
+from cargohold.core.types.tables import _dictionary_columns
+from tests.support.services import moto_s3
 
 MB = 1 << 20
 
@@ -274,19 +274,25 @@ def main() -> None:
 
     frame = make_frame(args.rows)
     frame_bytes = int(frame.memory_usage(deep=True).sum())
-    print(f"frame: {args.rows:,} rows, {frame_bytes / MB:,.0f} MB in memory; "
-          f"median of {args.repeat} runs each\n")
+    print(
+        f"frame: {args.rows:,} rows, {frame_bytes / MB:,.0f} MB in memory; "
+        f"median of {args.repeat} runs each\n"
+    )
     results = run_all(args.only, frame, args.repeat)
     ours = results.get("cargohold")
-    header = (f"{'candidate':<22}{'put s':>8}{'get s':>8}{'total s':>9}{'vs cargohold':>14}"
-              f"{'peak put/frame':>16}{'peak get/frame':>16}")
+    header = (
+        f"{'candidate':<22}{'put s':>8}{'get s':>8}{'total s':>9}{'vs cargohold':>14}"
+        f"{'peak put/frame':>16}{'peak get/frame':>16}"
+    )
     print(header)
     print("-" * len(header))
     for name, row in results.items():
         ratio = row["total"] / ours["total"] if ours else float("nan")
-        print(f"{name:<22}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}"
-              f"{ratio:>13.2f}x{row['mem_put'] / frame_bytes:>16.2f}"
-              f"{row['mem_get'] / frame_bytes:>16.2f}")
+        print(
+            f"{name:<22}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}"
+            f"{ratio:>13.2f}x{row['mem_put'] / frame_bytes:>16.2f}"
+            f"{row['mem_get'] / frame_bytes:>16.2f}"
+        )
     if ours:
         print()
         for name, target, better in (
@@ -303,18 +309,24 @@ def main() -> None:
                     verdict = "met" if value >= target else "NOT met"
                 print(f"  {name:<22} {better} {target}: {value:.2f} ({verdict})")
         worst = max(ours["mem_put"], ours["mem_get"]) / frame_bytes
-        print(f"  cargohold peak memory above the frame: {worst:.2f}x frame "
-              f"(target <= 1.5: {'met' if worst <= 1.5 else 'NOT met'})")
+        print(
+            f"  cargohold peak memory above the frame: {worst:.2f}x frame "
+            f"(target <= 1.5: {'met' if worst <= 1.5 else 'NOT met'})"
+        )
 
     micro = inline_dict()
-    print(f"\n200-byte dict put+get inline: median {micro:.1f} us (target <= 50: "
-          f"{'met' if micro <= 50 else 'NOT met'})")
+    print(
+        f"\n200-byte dict put+get inline: median {micro:.1f} us (target <= 50: "
+        f"{'met' if micro <= 50 else 'NOT met'})"
+    )
 
     s3 = s3_throughput(frame, args.s3_repeat)
     print(f"\nS3 (moto server, separate process), {s3['size_mb']:.0f} MB Parquet bytes, put+get:")
     print(f"  raw s3fs   {s3['raw']:8.1f} MB/s")
-    print(f"  cargohold  {s3['ours']:8.1f} MB/s   ratio {s3['ratio']:.2f} "
-          f"(target >= 0.9: {'met' if s3['ratio'] >= 0.9 else 'NOT met'})")
+    print(
+        f"  cargohold  {s3['ours']:8.1f} MB/s   ratio {s3['ratio']:.2f} "
+        f"(target >= 0.9: {'met' if s3['ratio'] >= 0.9 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ def main() -> None:
 
     orders = hold.put(extract(day))  # offloaded: a Parquet blob in the store
     message = orders.to_json()  # what an XCom or IO manager would carry
-    print(f"\nthe reference that travels between tasks ({len(message)} bytes):\n  {message[:160]}...")
+    print(
+        f"\nthe reference that travels between tasks ({len(message)} bytes):\n  {message[:160]}..."
+    )
 
     reread = Literal.from_json(message)
     amounts = hold.get(reread, columns=["region", "amount"])  # reads two columns only

@@ -9,8 +9,8 @@ pandas metadata rides along in the Arrow schema, so the index, categoricals, nul
 tz-aware dtypes and pandas 3's ``str`` dtype come back as they were (``string[python]`` comes
 back as the equivalent pyarrow-backed ``string``).
 
-Full reads verify the blob's content hash; column reads verify the Parquet page checksums of the
-pages they read (hashing the whole blob would defeat reading a few columns).
+Full reads verify the blob's content hash; column reads fetch and verify only the footer and the
+chunks of the wanted columns (see :mod:`cargohold.core.types.parquet_chunks`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cargohold.core.errors import SerializationError, TypeMismatchError
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import BlobRef, LiteralType
+from cargohold.core.types.parquet_chunks import chunk_hashes, read_verified_columns
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
 
 __all__ = ["TableTransformer", "read_table", "register", "write_table"]
@@ -38,12 +39,18 @@ POLARS_FRAME = "polars.DataFrame"
 _SERIES_COLUMN = "__cargohold_series__"
 
 
-def write_table(table: pa.Table, store: Store, table_format: str) -> BlobInfo:
+def write_table(
+    table: pa.Table, store: Store, table_format: str
+) -> tuple[BlobInfo, dict[str, Any]]:
     """Write ``table`` to the store as one content-addressed blob.
+
+    Returns the blob and what its reference must carry besides (for Parquet, the hashes of the
+    footer and of each column's chunks, which let a column read verify only what it reads).
 
     Raises:
         StorageError: the store failed; nothing partial is visible.
     """
+    extra: dict[str, Any] = {}
     with store.new_blob() as sink:
         if table_format == "arrow":
             with pa.OSFile(sink.path, "wb") as out, ipc.new_file(out, table.schema) as writer:
@@ -52,7 +59,8 @@ def write_table(table: pa.Table, store: Store, table_format: str) -> BlobInfo:
             pq.write_table(
                 table, sink.path, compression="zstd", use_dictionary=_dictionary_columns(table)
             )
-    return sink.result
+            extra["chunks"] = chunk_hashes(sink.path)
+    return sink.result, extra
 
 
 def _dictionary_columns(table: pa.Table) -> list[str]:
@@ -89,18 +97,17 @@ def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None)
             raise SerializationError(
                 f"columns {missing} are not in the table at {ref.uri}; it has {known}"
             )
-    source: Any
-    if wanted is None:
+    try:
+        if wanted is not None and ref.format == "parquet" and "chunks" in ref.extra:
+            return read_verified_columns(ref, store, wanted)
+        source: Any
         if store.is_local:
             source = store.local_blob_path(ref.uri, expected_hash=ref.hash)
         else:
             source = pa.BufferReader(store.read_bytes(ref.uri, expected_hash=ref.hash))
-    else:
-        source = store.local_path(ref.uri) if store.is_local else store.open_blob(ref.uri)
-    try:
         if ref.format == "arrow":
             return _read_ipc(source, wanted)
-        return pq.read_table(source, columns=wanted, page_checksum_verification=wanted is not None)
+        return pq.read_table(source, columns=wanted)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SerializationError(f"cannot read the table at {ref.uri}: {exc}") from exc
 
@@ -237,7 +244,7 @@ class TableTransformer(TypeTransformer):
     ) -> tuple[LiteralType, Any]:
         codec = self._codec(type(value))
         table = codec.to_arrow(value)
-        info = write_table(table, ctx.store, ctx.table_format)
+        info, extra = write_table(table, ctx.store, ctx.table_format)
         schema = tuple((field.name, str(field.type)) for field in table.schema)
         marker = ctx.blob_marker(
             info,
@@ -245,7 +252,7 @@ class TableTransformer(TypeTransformer):
             python_type=codec.name,
             rows=table.num_rows,
             schema=schema,
-            extra=codec.extra(value),
+            extra={**extra, **codec.extra(value)},
         )
         return LiteralType("table", name=codec.name), marker
 
