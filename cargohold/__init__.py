@@ -43,6 +43,14 @@ from cargohold.core.lineage import (
     dataset_name_from_uri,
     lineage_dataset,
 )
+from cargohold.core.proxy import (
+    CargoholdURL,
+    DataProxy,
+    DataResponse,
+    DownloadLink,
+    ProxyServer,
+    UploadLocation,
+)
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.files import Directory, File
@@ -60,11 +68,15 @@ __all__ = [
     "CacheFullError",
     "Cargohold",
     "CargoholdError",
+    "CargoholdURL",
     "CatalogError",
     "ConfigurationError",
     "CorruptDataError",
+    "DataProxy",
+    "DataResponse",
     "DatasetName",
     "Directory",
+    "DownloadLink",
     "EmitterStats",
     "File",
     "InvalidArgumentError",
@@ -79,6 +91,7 @@ __all__ = [
     "PathEscapeError",
     "PathExistsError",
     "ProxyError",
+    "ProxyServer",
     "ReservationConflictError",
     "RunContext",
     "RunIdentity",
@@ -94,6 +107,7 @@ __all__ = [
     "TypeTransformer",
     "UnhashableInputError",
     "UnsupportedTypeError",
+    "UploadLocation",
     "catalog_dataset_name",
     "dataset_name_from_uri",
     "lineage_dataset",

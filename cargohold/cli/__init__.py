@@ -1,1 +1,1 @@
-"""cargohold."""
+"""The ``cargohold`` command line (entry point :func:`cargohold.cli.main.main`)."""

@@ -13,6 +13,8 @@ Variables and the settings they fill:
 - ``CARGOHOLD_DOMAIN``: domain (default ``development``)
 - ``CARGOHOLD_LINEAGE_NAMESPACE``: lineage_namespace (default ``cargohold``)
 - ``CARGOHOLD_PROXY_SECRET``: proxy_secret (no default: the proxy refuses to sign without one)
+- ``CARGOHOLD_PROXY_URL``: proxy_url, where ``cargohold serve`` answers
+  (default ``http://127.0.0.1:8787``)
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Settings:
     domain: str = "development"
     lineage_namespace: str = "cargohold"
     proxy_secret: str | None = None
+    proxy_url: str = "http://127.0.0.1:8787"
 
     def __post_init__(self) -> None:
         if self.inline_limit < 0:
@@ -82,6 +85,7 @@ class Settings:
             "domain": env.get("CARGOHOLD_DOMAIN") or "development",
             "lineage_namespace": env.get("CARGOHOLD_LINEAGE_NAMESPACE") or "cargohold",
             "proxy_secret": env.get("CARGOHOLD_PROXY_SECRET") or None,
+            "proxy_url": env.get("CARGOHOLD_PROXY_URL") or "http://127.0.0.1:8787",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -76,7 +76,7 @@ class Cargohold:
         if self._catalog is None:
             from cargohold.core.catalog import Catalog
 
-            self._catalog = Catalog.from_url(self.settings.catalog_url)
+            self._catalog = Catalog.from_settings(self.settings)
         return self._catalog
 
     def with_raw_output_prefix(self, store_url: str) -> Cargohold:

@@ -1,0 +1,160 @@
+"""Using signed URLs with the standard library: upload a file, download one (bounded memory).
+
+These work for the proxy server's URLs and for S3 presigned URLs alike::
+
+    location = proxy.create_upload_location(filename="a.csv", content_md5=md5)
+    upload(url=location.signed_url, headers=location.headers, path="a.csv")
+    download(url=link.signed_url, local_path="copy.csv", progress=print)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from cargohold.core.errors import ProxyError, StorageError
+
+__all__ = ["Progress", "TransferResult", "download", "tune_connection", "upload"]
+
+Progress = Callable[[int, int | None], None]
+"""Called with (bytes done, total bytes or None) as a transfer proceeds."""
+
+TransferResult = dict[str, Any]
+_CHUNK = 16 << 20
+_RCVBUF = 8 << 20
+
+
+def tune_connection(conn: http.client.HTTPConnection) -> None:
+    """Connect with a large receive buffer: fewer, larger reads on fast links."""
+    conn.connect()
+    if conn.sock is not None:
+        with contextlib.suppress(OSError):
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+
+
+def _connect(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ProxyError(f"not an http(s) URL: {url!r:.120}")
+    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return cls(parts.netloc, timeout=timeout), target
+
+
+def _failure(status: int, reason: str, body: bytes, url: str) -> Exception:
+    text = body.decode("utf-8", "replace").strip()[:300]
+    where = url.split("?", 1)[0]
+    if status == 403:
+        return ProxyError(
+            f"{where}: 403 {reason}: {text} (the link expired or was altered; ask for a new one)"
+        )
+    if status in (409, 412):
+        return ProxyError(f"{where}: {status}: the location already holds other content")
+    if status == 400:
+        return ProxyError(f"{where}: 400 {reason}: {text}")
+    return StorageError(f"{where}: HTTP {status} {reason}: {text}")
+
+
+def upload(
+    *,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    path: str | None = None,
+    data: bytes | None = None,
+    timeout: float = 60.0,
+) -> TransferResult:
+    """PUT a local file (streamed) or ``data`` to a signed URL.
+
+    Returns:
+        ``{"status": int, "body": str}`` of the server's answer.
+
+    Raises:
+        ProxyError: the URL was refused (expired, tampered, MD5 mismatch, existing content).
+        StorageError: another HTTP or network failure.
+    """
+    if (path is None) == (data is None):
+        raise ProxyError("upload needs exactly one of path or data")
+    conn, target = _connect(url, timeout)
+    sent = dict(headers or {})
+    sent.setdefault("Content-Type", "application/octet-stream")
+    try:
+        if path is not None:
+            sent["Content-Length"] = str(os.path.getsize(path))
+            with open(path, "rb") as body:
+                conn.request("PUT", target, body=body, headers=sent)
+                response = conn.getresponse()
+        else:
+            assert data is not None
+            sent["Content-Length"] = str(len(data))
+            conn.request("PUT", target, body=data, headers=sent)
+            response = conn.getresponse()
+        answer = response.read()
+    except OSError as exc:
+        raise StorageError(f"upload to {url.split('?', 1)[0]} failed: {exc}") from exc
+    finally:
+        conn.close()
+    if response.status >= 300:
+        raise _failure(response.status, response.reason, answer, url)
+    return {"status": response.status, "body": answer.decode("utf-8", "replace")}
+
+
+def download(
+    *,
+    url: str,
+    local_path: str,
+    progress: Progress | None = None,
+    timeout: float = 60.0,
+    chunk_size: int = _CHUNK,
+) -> int:
+    """GET a signed URL into ``local_path`` in bounded memory; returns the bytes written.
+
+    The file is written under a temporary name next to ``local_path`` and renamed when
+    complete, so a failed download leaves nothing behind.
+
+    Raises:
+        ProxyError: the link was refused (expired or tampered: 403).
+        StorageError: another HTTP or network failure, or a truncated body.
+    """
+    conn, target = _connect(url, timeout)
+    parent = os.path.dirname(os.path.abspath(local_path))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cargohold-download-", dir=parent)
+    done = 0
+    try:
+        tune_connection(conn)
+        conn.request("GET", target)
+        response = conn.getresponse()
+        if response.status >= 300:
+            raise _failure(response.status, response.reason, response.read(), url)
+        length = response.getheader("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        buffer = bytearray(chunk_size)
+        view = memoryview(buffer)
+        with os.fdopen(fd, "wb", buffering=0) as out:
+            fd = -1
+            while True:
+                count = response.readinto(view)
+                if not count:
+                    break
+                out.write(view[:count])
+                done += count
+                if progress is not None:
+                    progress(done, total)
+        if total is not None and done != total:
+            raise StorageError(f"download of {url.split('?', 1)[0]} truncated at {done}/{total}")
+        os.replace(tmp, local_path)
+    except OSError as exc:
+        raise StorageError(f"download from {url.split('?', 1)[0]} failed: {exc}") from exc
+    finally:
+        conn.close()
+        if fd >= 0:
+            os.close(fd)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return done
