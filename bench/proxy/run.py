@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from cargohold.core.hold import Cargohold  # noqa: E402
 from cargohold.core.proxy import DataProxy, download  # noqa: E402
-from cargohold.core.proxy.client import tune_connection  # noqa: E402
+from cargohold.core.proxy.client import read_body_into, tune_connection  # noqa: E402
 from tests.support.services import free_port, moto_s3  # noqa: E402
 
 SECRET = "bench-secret"
@@ -50,8 +50,10 @@ def read_url(url: str) -> int:
     if response.status != 200:
         raise RuntimeError(f"GET failed: {response.status} {response.read()[:200]!r}")
     buffer = memoryview(bytearray(CHUNK))
+    length = response.getheader("Content-Length")
+    expected = int(length) if length and length.isdigit() else None
     total = 0
-    while count := response.readinto(buffer):
+    while count := read_body_into(response, buffer, done=total, total=expected):
         total += count
     conn.close()
     return total

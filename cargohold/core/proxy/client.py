@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 
 from cargohold.core.errors import ProxyError, StorageError
 
-__all__ = ["Progress", "TransferResult", "download", "tune_connection", "upload"]
+__all__ = [
+    "Progress",
+    "TransferResult",
+    "download",
+    "read_body_into",
+    "tune_connection",
+    "upload",
+]
 
 Progress = Callable[[int, int | None], None]
 """Called with (bytes done, total bytes or None) as a transfer proceeds."""
@@ -104,6 +111,23 @@ def upload(
     return {"status": response.status, "body": answer.decode("utf-8", "replace")}
 
 
+def read_body_into(
+    response: http.client.HTTPResponse, view: memoryview, *, done: int, total: int | None
+) -> int:
+    """Read the next part of a response body into ``view``; 0 at the end.
+
+    With a known length it reads the socket's buffered file directly: ``HTTPResponse.readinto``
+    adds a copy and per-call bookkeeping that cost about a third of loopback throughput.
+    """
+    if total is None:
+        return response.readinto(view)
+    left = total - done
+    if left <= 0:
+        return 0
+    assert response.fp is not None
+    return response.fp.readinto(view[: min(len(view), left)])
+
+
 def download(
     *,
     url: str,
@@ -134,12 +158,11 @@ def download(
             raise _failure(response.status, response.reason, response.read(), url)
         length = response.getheader("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        buffer = bytearray(chunk_size)
-        view = memoryview(buffer)
+        view = memoryview(bytearray(chunk_size))
         with os.fdopen(fd, "wb", buffering=0) as out:
             fd = -1
             while True:
-                count = response.readinto(view)
+                count = read_body_into(response, view, done=done, total=total)
                 if not count:
                     break
                 out.write(view[:count])

@@ -128,9 +128,7 @@ class DataProxy:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.hold = hold
-        self.base_url = (
-            base_url or hold.settings.proxy_url or DEFAULT_PROXY_URL
-        ).rstrip("/")
+        self.base_url = (base_url or hold.settings.proxy_url or DEFAULT_PROXY_URL).rstrip("/")
         self.max_expires_in = max_expires_in
         self.upload_prefix = _check_part(upload_prefix, what="upload_prefix")
         self._secret = secret if secret is not None else hold.settings.proxy_secret
