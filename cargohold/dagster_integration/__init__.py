@@ -1,1 +1,34 @@
-"""cargohold."""
+"""cargohold for Dagster: one IO manager for every type and partitioning, and a resource.
+
+::
+
+    from cargohold.dagster_integration import CargoholdIOManager, CargoholdResource
+
+    defs = Definitions(
+        assets=[...],
+        resources={
+            "io_manager": CargoholdIOManager(store_url="s3://bucket/data", catalog_url="..."),
+            "cargohold": CargoholdResource(store_url="s3://bucket/data", catalog_url="..."),
+        },
+    )
+
+This package imports Dagster; the core (``cargohold.core``) never does.
+"""
+
+from cargohold.dagster_integration.io_manager import CargoholdIOManager
+from cargohold.dagster_integration.naming import (
+    PARTITION_COLUMN_METADATA,
+    PARTITION_KEY_METADATA,
+    dataset_name,
+    partition_dimensions,
+)
+from cargohold.dagster_integration.resource import CargoholdResource
+
+__all__ = [
+    "PARTITION_COLUMN_METADATA",
+    "PARTITION_KEY_METADATA",
+    "CargoholdIOManager",
+    "CargoholdResource",
+    "dataset_name",
+    "partition_dimensions",
+]

@@ -1,0 +1,226 @@
+"""OpenLineage events of Dagster materializations, emitted in-process by the IO manager.
+
+Each asset materialization is one OpenLineage run: job ``{dagster job}.{asset key path with .}``
+in the IO manager's ``lineage_namespace``, its parent the Dagster run (see
+:func:`cargohold.core.lineage.dagster_job_name` and :class:`~cargohold.core.lineage.RunIdentity`).
+
+* ``load_input`` records the artifacts a step reads (with their catalog names and versions).
+* ``handle_output`` emits START then COMPLETE for the asset, with every input the step read and
+  the artifacts it wrote. A step with several asset outputs gives one run per asset.
+* When the IO manager is torn down (after the run in one process, after each step under the
+  multiprocess executor) it looks in the run's event log for assets that failed to materialize
+  in this process and emits START (if not yet sent) and FAIL, with the step's error message.
+
+No daemon and no sensor: everything happens in the process that ran the step, through the core's
+non-blocking emitter, whose queue is flushed (bounded by its ``flush_timeout``) at teardown.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cargohold.core.context import RunContext
+from cargohold.core.lineage import LineageEmitter, RunRecorder
+from cargohold.core.types.literals import Literal
+
+__all__ = ["LineageRead", "StepLineage", "run_context"]
+
+log = logging.getLogger("cargohold.dagster")
+
+
+def run_context(
+    *,
+    namespace: str,
+    job: str,
+    run_id: str,
+    asset_path: Sequence[str] | None,
+    step_key: str,
+    try_number: int = 1,
+    partitions: Mapping[str, str] | None = None,
+    domain: str | None = None,
+) -> RunContext:
+    """The core's :class:`RunContext` of one Dagster step writing or reading one asset."""
+    task = ".".join(asset_path) if asset_path else step_key
+    return RunContext(
+        orchestrator="dagster",
+        namespace=namespace,
+        job=job,
+        run_id=run_id,
+        task=task,
+        try_number=try_number,
+        partitions=dict(partitions or {}),
+        domain=domain,
+        extra={"step_key": step_key},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineageRead:
+    """One artifact a step read: its literal, catalog dataset and version."""
+
+    literal: Literal
+    dataset: str
+    version: str
+
+
+@dataclass
+class _Step:
+    reads: list[LineageRead] = field(default_factory=list)
+    started: dict[str, RunRecorder] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+
+
+class StepLineage:
+    """What the steps of this process read and wrote, for their lineage events.
+
+    Keyed by (Dagster run id, step key); entries are dropped when the run's IO manager is torn
+    down. Every method never raises: lineage must not fail a materialization.
+    """
+
+    def __init__(self) -> None:
+        self._steps: dict[tuple[str, str], _Step] = {}
+        self._lock = threading.Lock()
+
+    def _step(self, run_id: str, step_key: str) -> _Step:
+        with self._lock:
+            return self._steps.setdefault((run_id, step_key), _Step())
+
+    def record_reads(self, *, run_id: str, step_key: str, reads: Sequence[LineageRead]) -> None:
+        """Remember that the step read ``reads``."""
+        step = self._step(run_id, step_key)
+        with self._lock:
+            step.reads.extend(reads)
+
+    def _recorder(
+        self, emitter: LineageEmitter, context: RunContext, step: _Step
+    ) -> tuple[RunRecorder, bool]:
+        with self._lock:
+            recorder = step.started.get(context.task)
+            if recorder is not None:
+                return recorder, False
+            recorder = emitter.track(context)
+            step.started[context.task] = recorder
+            reads = list(step.reads)
+        for read in reads:
+            recorder.add_input(read.literal, dataset_name=read.dataset, version=read.version)
+        return recorder, True
+
+    def complete(
+        self,
+        *,
+        emitter: LineageEmitter,
+        context: RunContext,
+        step_key: str,
+        outputs: Sequence[tuple[Literal, str, str]],
+    ) -> None:
+        """Emit START (unless sent) and COMPLETE for the asset ``context.task``.
+
+        ``outputs`` are (literal, catalog dataset, version) of each artifact written.
+        """
+        if not emitter.enabled:
+            return
+        try:
+            step = self._step(context.run_id, step_key)
+            recorder, new = self._recorder(emitter, context, step)
+            if new:
+                recorder.start()
+            for literal, dataset, version in outputs:
+                recorder.add_output(literal, dataset_name=dataset, version=version)
+            recorder.complete()
+            with self._lock:
+                step.finished.add(context.task)
+        except Exception as exc:  # lineage never fails the step
+            log.warning("cargohold: could not emit lineage for %s: %s", context.task, exc)
+
+    def fail_unfinished(
+        self, *, emitter: LineageEmitter, instance: Any, run_id: str, namespace: str
+    ) -> int:
+        """Emit FAIL for every asset of ``run_id`` that failed to materialize in this process.
+
+        Reads the run's ``ASSET_FAILED_TO_MATERIALIZE`` and ``STEP_FAILURE`` events from the
+        Dagster instance. Returns how many FAIL events were queued; forgets the run's steps.
+        """
+        count = 0
+        try:
+            if emitter.enabled and instance is not None:
+                count = self._fail(emitter, instance, run_id, namespace)
+        except Exception as exc:
+            log.warning("cargohold: could not emit FAIL lineage for run %s: %s", run_id, exc)
+        with self._lock:
+            for key in [key for key in self._steps if key[0] == run_id]:
+                del self._steps[key]
+        return count
+
+    def _fail(self, emitter: LineageEmitter, instance: Any, run_id: str, namespace: str) -> int:
+        from dagster import DagsterEventType
+
+        run = instance.get_run_by_id(run_id)
+        job = run.job_name if run is not None else ""
+        pid = os.getpid()
+        errors: dict[str, str] = {}
+        planned: list[Sequence[str]] = []
+        failed: list[tuple[str, Sequence[str], str | None]] = []
+        for entry in instance.all_logs(
+            run_id,
+            of_type={
+                DagsterEventType.STEP_FAILURE,
+                DagsterEventType.ASSET_FAILED_TO_MATERIALIZE,
+                DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+            },
+        ):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION_PLANNED:
+                planned.append(event.asset_key.path)
+                continue
+            if event.pid != pid or event.step_key is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_FAILURE:
+                error = event.step_failure_data.error
+                errors[event.step_key] = _root_message(error)
+            else:
+                data = event.asset_failed_to_materialize_data
+                failed.append((event.step_key, data.asset_key.path, data.partition))
+        reported = {step for step, _path, _partition in failed}
+        for step_key in errors:
+            if step_key not in reported:
+                failed.extend((step_key, path, None) for path in _assets_of_step(step_key, planned))
+        count = 0
+        seen: set[tuple[str, str]] = set()
+        for step_key, path, _partition in failed:
+            task = ".".join(path)
+            step = self._step(run_id, step_key)
+            if task in step.finished or (step_key, task) in seen:
+                continue
+            seen.add((step_key, task))
+            context = run_context(
+                namespace=namespace, job=job, run_id=run_id, asset_path=path, step_key=step_key
+            )
+            recorder, new = self._recorder(emitter, context, step)
+            if new:
+                recorder.start()
+            message = errors.get(step_key) or f"step {step_key} failed"
+            count += int(recorder.fail(message))
+        return count
+
+
+def _assets_of_step(step_key: str, planned: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """The asset keys a failed step was to materialize: a single-asset step is keyed by the
+    asset key path joined with ``__``; otherwise (a multi-asset's op) the step key stands in."""
+    matches = [path for path in planned if "__".join(path) == step_key]
+    return matches or [step_key.split("__")]
+
+
+def _root_message(error: Any) -> str:
+    """The message of the user's exception under Dagster's wrapping errors."""
+    if error is None:
+        return ""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return str(error.message).strip()
