@@ -4,6 +4,9 @@ The public names of the core; the adapters live in ``cargohold.airflow_provider`
 ``cargohold.dagster_integration`` and are never imported from here.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cargohold.core.config import Settings
 from cargohold.core.context import RunContext
 from cargohold.core.errors import (
@@ -57,15 +60,53 @@ from cargohold.core.types.files import Directory, File
 from cargohold.core.types.literals import BlobRef, Literal, LiteralType
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
 
+if TYPE_CHECKING:
+    from cargohold.core.cache import (
+        CacheEntry,
+        CacheKey,
+        CacheService,
+        cached,
+        compute_key,
+        key_for_call,
+    )
+
 __version__ = "0.1.0"
+
+# Names whose modules need SQLAlchemy: imported on first use, so `import cargohold` stays light
+# (a DAG file that only passes data never loads the catalog).
+_LAZY = {
+    "CacheEntry": "cargohold.core.cache",
+    "CacheKey": "cargohold.core.cache",
+    "CacheService": "cargohold.core.cache",
+    "cached": "cargohold.core.cache",
+    "compute_key": "cargohold.core.cache",
+    "key_for_call": "cargohold.core.cache",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cargohold' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AlreadyExistsError",
     "BlobInfo",
     "BlobNotFoundError",
     "BlobRef",
+    "CacheEntry",
     "CacheError",
     "CacheFullError",
+    "CacheKey",
+    "CacheService",
     "Cargohold",
     "CargoholdError",
     "CargoholdURL",
@@ -108,7 +149,10 @@ __all__ = [
     "UnhashableInputError",
     "UnsupportedTypeError",
     "UploadLocation",
+    "cached",
     "catalog_dataset_name",
+    "compute_key",
     "dataset_name_from_uri",
+    "key_for_call",
     "lineage_dataset",
 ]

@@ -178,14 +178,14 @@ class TypeEngine:
     def encode(
         self, value: Any, python_type: Any, ctx: TransformContext
     ) -> tuple[LiteralType, Any]:
-        """Encode ``value`` as ``python_type`` (its runtime type when ``None`` or ``Any``).
+        """Encode ``value`` as ``python_type`` (its runtime type when ``None``, ``Any``, ``object``).
 
         Raises:
             UnsupportedTypeError: no transformer, and the pickle fallback is off.
             TypeMismatchError / SerializationError: the value cannot be encoded.
         """
         python_type = _normalize(python_type)
-        if python_type is None or python_type is Any:
+        if python_type is None or python_type is Any or python_type is object:
             python_type = type(value)
         try:
             transformer = self.transformer_for(python_type)

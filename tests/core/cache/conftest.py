@@ -1,0 +1,96 @@
+"""Fixtures of the cache tests: every test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is the session database of ``tests/conftest.py`` (``postgres_url``): the catalog schema
+is created once, and every table is emptied before each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cargohold.core.catalog import Catalog, upgrade_schema
+from cargohold.core.catalog.models import Base
+from cargohold.core.hold import Cargohold
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def cache_postgres_url(postgres_url: str) -> str:
+    """The session PostgreSQL database, at the newest catalog schema."""
+    upgrade_schema(postgres_url)
+    return postgres_url
+
+
+def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty catalog database at the newest schema, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'catalog.db'}"
+        upgrade_schema(url)
+        return url
+    url = str(request.getfixturevalue("cache_postgres_url"))
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    """A local store for this test."""
+    return (tmp_path / "store").as_uri()
+
+
+@pytest.fixture
+def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
+    """A factory of catalogs on this test's database, closed after the test."""
+    made: list[Catalog] = []
+
+    def make(**options: Any) -> Catalog:
+        catalog = Catalog(url=catalog_url, **options)
+        made.append(catalog)
+        return catalog
+
+    yield make
+    for catalog in made:
+        catalog.close()
+
+
+@pytest.fixture
+def hold(catalog_url: str, store_url: str) -> Iterator[Cargohold]:
+    """A Cargohold on this test's store and catalog (small inline limit: blobs are common)."""
+    the_hold = Cargohold(store_url=store_url, catalog_url=catalog_url, inline_limit=256)
+    yield the_hold
+    the_hold.catalog.close()
+
+
+class FakeClock:
+    """A controllable UTC clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock starting at 2026-11-01 12:00 UTC."""
+    return FakeClock()
