@@ -12,9 +12,11 @@
         },
     )
 
-This package imports Dagster; the core (``cargohold.core``) never does.
+Caching an asset (skip its body when its version and inputs are unchanged): see
+:func:`cached_asset`. This package imports Dagster; the core (``cargohold.core``) never does.
 """
 
+from cargohold.dagster_integration.caching import cached_asset
 from cargohold.dagster_integration.io_manager import CargoholdIOManager
 from cargohold.dagster_integration.naming import (
     PARTITION_COLUMN_METADATA,
@@ -29,6 +31,7 @@ __all__ = [
     "PARTITION_KEY_METADATA",
     "CargoholdIOManager",
     "CargoholdResource",
+    "cached_asset",
     "dataset_name",
     "partition_dimensions",
 ]

@@ -39,6 +39,7 @@ from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration import _inputs as inputs
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration._outputs import Written, output_metadata, split_output
+from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
 from cargohold.dagster_integration.lineage import LineageRead, StepLineage, run_context
 from cargohold.dagster_integration.naming import (
     PARTITION_COLUMN_METADATA,
@@ -64,6 +65,10 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     )
 
     _lineage: StepLineage = PrivateAttr(default_factory=StepLineage)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Make this IO manager's store and catalog the ones ``@cached_asset`` uses here."""
+        use_hold(self.hold())
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -136,7 +141,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         logical_uri = f"{logical.namespace}/{logical.name}"
         written: list[Written] = []
         for key, parts, value in pieces:
-            literal = hold.put(value, python_type=python_type)
+            literal = cached_output_literal(value) or hold.put(value, python_type=python_type)
             artifact = catalog.create_artifact(
                 dataset=dataset,
                 data={DATA_NAME: literal},
@@ -254,7 +259,10 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 )
             except NotFoundError as exc:
                 return inputs.Loaded(key=key, missing=exc)
-            value = hold.get(_literal_of(artifact), as_type=as_type, columns=columns)
+            literal = _literal_of(artifact)
+            value = hold.get(literal, as_type=as_type, columns=columns)
+            if not columns:
+                remember_input(value, literal)  # a cached asset keys on it without re-reading
             catalog.record_read(artifact_id=artifact.id, source=reader)
             return inputs.Loaded(key=key, value=value, artifact=artifact)
 

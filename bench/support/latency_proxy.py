@@ -1,0 +1,65 @@
+"""A TCP proxy that adds a fixed one-way delay to every byte it forwards (like toxiproxy).
+
+It models the round trip to a real object store (S3 answers in tens of milliseconds) in front of
+moto's server on loopback, where a request answers in about a millisecond. Bandwidth is not
+limited: chunks are released ``delay`` after they arrived, in order, so a stream stays a stream.
+
+    python bench/support/latency_proxy.py --listen 18080 --target 127.0.0.1:5000 --delay-ms 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def receive() -> None:
+        while chunk := await reader.read(1 << 20):
+            await queue.put((time.monotonic() + delay, chunk))
+        await queue.put((time.monotonic() + delay, b""))
+
+    async def send() -> None:
+        while True:
+            due, chunk = await queue.get()
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not chunk:
+                break
+            writer.write(chunk)
+            await writer.drain()
+        writer.close()
+
+    await asyncio.gather(receive(), send(), return_exceptions=True)
+
+
+async def _serve(listen: int, host: str, port: int, delay: float) -> None:
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(host, port)
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(_pipe(client_r, server_w, delay), _pipe(server_r, client_w, delay))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", type=int, required=True)
+    parser.add_argument("--target", required=True, help="host:port of the real server")
+    parser.add_argument("--delay-ms", type=float, default=10.0, help="one-way delay")
+    args = parser.parse_args()
+    host, _, port = args.target.rpartition(":")
+    asyncio.run(_serve(args.listen, host, int(port), args.delay_ms / 1000))
+
+
+if __name__ == "__main__":
+    main()
