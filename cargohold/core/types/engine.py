@@ -178,7 +178,7 @@ class TypeEngine:
     def encode(
         self, value: Any, python_type: Any, ctx: TransformContext
     ) -> tuple[LiteralType, Any]:
-        """Encode ``value`` as ``python_type`` (its runtime type when ``None``, ``Any``, ``object``).
+        """Encode ``value`` as ``python_type`` (the runtime type for ``None``/``Any``/``object``).
 
         Raises:
             UnsupportedTypeError: no transformer, and the pickle fallback is off.

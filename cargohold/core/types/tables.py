@@ -15,6 +15,7 @@ chunks of the wanted columns (see :mod:`cargohold.core.types.parquet_chunks`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,16 +119,18 @@ def _read_ipc(source: Any, columns: list[str] | None) -> pa.Table:
     return table.select(columns) if columns is not None else table
 
 
-class _Codec:
+class _Codec(ABC):
     """Converts one table type to Arrow and back."""
 
     name: str
 
+    @abstractmethod
     def to_arrow(self, value: Any) -> pa.Table:
-        raise NotImplementedError
+        """The value as an Arrow table."""
 
+    @abstractmethod
     def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
-        raise NotImplementedError
+        """An Arrow table read from ``ref`` as this codec's type."""
 
     def extra(self, value: Any) -> dict[str, Any]:
         return {}
