@@ -115,7 +115,8 @@ def load_seconds(instance: dg.DagsterInstance, result: Any) -> float:
             started = entry.timestamp
         elif event.event_type_value == "LOADED_INPUT":
             loaded = entry.timestamp
-    assert started is not None and loaded is not None, "no STEP_START / LOADED_INPUT events"
+    if started is None or loaded is None:
+        raise RuntimeError("the month step logged no STEP_START or LOADED_INPUT event")
     return float(loaded - started)
 
 
