@@ -69,12 +69,22 @@ if TYPE_CHECKING:
         compute_key,
         key_for_call,
     )
+    from cargohold.core.catalog import (
+        ArtifactQuery,
+        Catalog,
+        partition_by_date,
+        partition_by_key,
+    )
 
 __version__ = "0.1.0"
 
 # Names whose modules need SQLAlchemy: imported on first use, so `import cargohold` stays light
 # (a DAG file that only passes data never loads the catalog).
 _LAZY = {
+    "ArtifactQuery": "cargohold.core.catalog",
+    "Catalog": "cargohold.core.catalog",
+    "partition_by_date": "cargohold.core.catalog",
+    "partition_by_key": "cargohold.core.catalog",
     "CacheEntry": "cargohold.core.cache",
     "CacheKey": "cargohold.core.cache",
     "CacheService": "cargohold.core.cache",
@@ -99,6 +109,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AlreadyExistsError",
+    "ArtifactQuery",
     "BlobInfo",
     "BlobNotFoundError",
     "BlobRef",
@@ -110,6 +121,7 @@ __all__ = [
     "Cargohold",
     "CargoholdError",
     "CargoholdURL",
+    "Catalog",
     "CatalogError",
     "ConfigurationError",
     "CorruptDataError",
@@ -155,4 +167,6 @@ __all__ = [
     "dataset_name_from_uri",
     "key_for_call",
     "lineage_dataset",
+    "partition_by_date",
+    "partition_by_key",
 ]
