@@ -1,49 +1,193 @@
-"""The README's demo: a small pipeline on the embedded defaults (SQLite catalog, local store).
+"""The README's demo: Airflow and Dagster sharing versioned, partitioned data through cargohold.
 
-Run it with ``bash scripts/demo.sh``. Everything lands under ``./.cargohold/``.
+Run it with ``bash scripts/demo.sh``. On the embedded defaults (a SQLite catalog and a local store
+under ``$CARGOHOLD_HOME``, ``./.cargohold`` by default):
+
+1. Airflow runs ``example_dags/airflow/daily_producer.py`` with ``dag.test()`` for three days, with
+   cargohold as its XCom backend: each day's frame is a Parquet artifact of ``daily_sales``.
+2. Dagster (``example_dags/dagster/definitions.py``) backfills ``region_totals`` over those days
+   in one run, reading two columns of the Airflow-produced partitions, then ``weekly_report``.
+3. The latest ``daily_sales`` partition is queried the Flyte Artifacts way.
+4. The catalog is listed, and 5. the lineage of a Dagster artifact is drawn back to Airflow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
+REPO = Path(__file__).resolve().parents[1]
+DAYS = ["2026-11-01", "2026-11-02", "2026-11-03"]
+AIRFLOW_DAG = REPO / "example_dags" / "airflow" / "daily_producer.py"
+RUN_DAG = """
+import sys
+from datetime import datetime
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1])
+if bag.import_errors:
+    sys.exit(f"DAG import errors: {bag.import_errors}")
+day = datetime.fromisoformat(sys.argv[3] + "T00:00:00+00:00")
+run = bag.get_dag(sys.argv[2]).test(logical_date=day)
+state = str(getattr(run.state, "value", run.state))
+print(f"STATE={state}")
+sys.exit(0 if state == "success" else 1)
+"""
 
-from cargohold import Cargohold, Literal
+
+def step(number: int, title: str) -> None:
+    print(f"\n[{number}/5] {title}", flush=True)
 
 
-def extract(day: dt.date) -> pd.DataFrame:
-    rng = np.random.default_rng(day.toordinal())
-    return pd.DataFrame(
-        {
-            "order_id": np.arange(100_000),
-            "amount": rng.gamma(2.0, 20.0, 100_000).round(2),
-            "region": pd.Categorical(rng.choice(["north", "south", "east", "west"], 100_000)),
-            "at": pd.date_range(str(day), periods=100_000, freq="s", tz="UTC"),
-        }
+def run_airflow(home: Path) -> None:
+    """Run the daily producer with dag.test() for each day, in subprocesses (Airflow reads its
+    configuration at import)."""
+    airflow_home = home / "airflow"
+    dags = airflow_home / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    shutil.copy(AIRFLOW_DAG, dags / AIRFLOW_DAG.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OPENLINEAGE"))}
+    env.update(
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__XCOM_BACKEND="cargohold.airflow_provider.xcom.CargoholdXComBackend",
+        AIRFLOW__OPENLINEAGE__DISABLED="true",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
+        CARGOHOLD_HOME=str(home),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")])),
     )
+    if not (airflow_home / "airflow.db").exists():
+        airflow = Path(sys.executable).with_name("airflow")
+        _check(
+            subprocess.run(
+                [str(airflow), "db", "migrate"], env=env, capture_output=True, text=True
+            ),
+            "airflow db migrate",
+        )
+    for day in DAYS:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_DAG, str(dags / AIRFLOW_DAG.name), "daily_producer", day],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=str(airflow_home),
+        )
+        _check(done, f"dag.test() of daily_producer for {day}")
+        print(f"  daily_producer  {day}  success  ({time.perf_counter() - started:.1f} s)")
+
+
+def _check(done: subprocess.CompletedProcess[str], what: str) -> None:
+    if done.returncode != 0:
+        sys.exit(f"{what} failed:\n{(done.stdout + done.stderr)[-4000:]}")
+
+
+def run_dagster() -> None:
+    """Backfill region_totals over the three days in one run, then the weekly report."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    logging.disable(logging.WARNING)  # Dagster logs every event at DEBUG to the console
+    import dagster as dg
+
+    sys.path.insert(0, str(REPO / "example_dags" / "dagster"))
+    from definitions import daily_sales, defs, region_totals, weekly_report
+
+    resources = defs.resources
+    instance = dg.DagsterInstance.ephemeral()
+    backfill = dg.materialize(
+        [daily_sales, region_totals],
+        selection=[region_totals],
+        resources=resources,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": DAYS[0],
+            "dagster/asset_partition_range_end": DAYS[-1],
+        },
+    )
+    print(
+        f"  region_totals   {DAYS[0]}..{DAYS[-1]}  "
+        f"{'success' if backfill.success else 'FAILED'}  (one run, three artifacts)"
+    )
+    weekly = dg.materialize(
+        [daily_sales, weekly_report],
+        selection=[weekly_report],
+        resources=resources,
+        instance=instance,
+        partition_key=DAYS[-1],
+    )
+    logging.disable(logging.NOTSET)
+    print(f"  weekly_report   {DAYS[-1]}  {'success' if weekly.success else 'FAILED'}")
+    if not (backfill.success and weekly.success):
+        sys.exit("the Dagster runs failed")
+
+
+def query_latest() -> None:
+    from cargohold import ArtifactQuery
+
+    found = ArtifactQuery.get_latest(
+        dataset="daily_sales", partition_keys={"date": dt.datetime(2026, 11, 3)}
+    )
+    if found is None:
+        sys.exit("no daily_sales artifact for 2026-11-03")
+    frame = found.load(columns=["region", "amount"])
+    source = found.source
+    print(
+        "  ArtifactQuery.get_latest(dataset='daily_sales', partition_keys={'date': "
+        "datetime(2026, 11, 3)})"
+    )
+    print(
+        f"  -> version {found.version} of {found.partitions}, produced by "
+        f"{source.orchestrator if source else '?'} {source.job if source else ''}."
+        f"{source.task if source else ''}"
+    )
+    print(f"     {found.uri}")
+    print(
+        f"     {len(frame)} rows; amount by region: "
+        + ", ".join(f"{r}={v:,.2f}" for r, v in frame.groupby("region")["amount"].sum().items())
+    )
+
+
+def cli(*argv: str) -> None:
+    from cargohold.cli.main import main as cargohold
+
+    code = cargohold(list(argv))
+    if code:
+        sys.exit(f"cargohold {' '.join(argv)} exited with {code}")
+
+
+def lineage_target() -> str:
+    from cargohold import Cargohold
+
+    catalog = Cargohold.from_env().catalog
+    artifact = catalog.get_latest(dataset="region_totals", partitions={"date": DAYS[-1]})
+    return artifact.id
 
 
 def main() -> None:
-    hold = Cargohold.from_env()
-    day = dt.date(2026, 11, 1)
-    print(f"store:   {hold.settings.store_url}")
-    print(f"catalog: {hold.settings.catalog_url}")
+    home = Path(os.environ.get("CARGOHOLD_HOME") or Path.cwd() / ".cargohold").absolute()
+    os.environ["CARGOHOLD_HOME"] = str(home)
+    print(f"cargohold demo: store and catalog under {home}")
 
-    orders = hold.put(extract(day))  # offloaded: a Parquet blob in the store
-    message = orders.to_json()  # what an XCom or IO manager would carry
-    print(
-        f"\nthe reference that travels between tasks ({len(message)} bytes):\n  {message[:160]}..."
-    )
-
-    reread = Literal.from_json(message)
-    amounts = hold.get(reread, columns=["region", "amount"])  # reads two columns only
-    summary = amounts.groupby("region", observed=True)["amount"].sum().round(2)
-    totals = hold.put(summary.to_dict())  # small: stays inline
-    print(f"\nsummary literal (inline={totals.is_inline}, hash={totals.hash[:16]}):")
-    for region, total in hold.get(totals).items():
-        print(f"  {region:<6} {total:>14,.2f}")
+    step(1, "Airflow: daily_producer via dag.test(), cargohold as the XCom backend")
+    run_airflow(home)
+    step(2, "Dagster: region_totals backfilled over the Airflow-produced days, weekly_report")
+    run_dagster()
+    step(3, "Query the latest partition")
+    query_latest()
+    step(4, "The catalog")
+    cli("datasets", "ls")
+    cli("artifacts", "ls", "daily_sales")
+    step(5, "Lineage of region_totals for 2026-11-03, back to the Airflow task that wrote it")
+    target = lineage_target()
+    cli("lineage", target)
+    cli("lineage", target, "--mermaid")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,15 @@ def daily_producer() -> None:
     @task
     @partition_by_date(key="date")
     def report(ds: str | None = None) -> pd.DataFrame:
-        """The day's sales per store."""
+        """The day's sales: one row per order, with its region and amount (the same schema
+        as the Dagster example's ``daily_sales``, so either orchestrator can produce it)."""
         day = pd.Timestamp(ds)
+        regions = ["eu", "us", "apac"]
         return pd.DataFrame(
             {
-                "store": [f"s{i}" for i in range(1000)],
-                "sales": [float((i * day.day) % 97) for i in range(1000)],
-                "day": [day.date().isoformat()] * 1000,
+                "date": [day.date().isoformat()] * 1000,
+                "region": [regions[(i * day.day) % 3] for i in range(1000)],
+                "amount": [round(1 + ((i * day.day) % 97) * 1.01, 2) for i in range(1000)],
             }
         )
 

@@ -31,19 +31,19 @@ def latest_consumer() -> None:
         task_id="load",
         dataset="daily_sales",
         partitions={"date": "{{ ds }}"},
-        columns=["store", "sales"],
+        columns=["region", "amount"],
     )
 
     @task
     def total(frame: pd.DataFrame) -> float:
-        return float(frame["sales"].sum())
+        return float(frame["amount"].sum())
 
     @task
     def latest() -> dict[str, object]:
         found = ArtifactQuery.get_latest(dataset="daily_producer.report.return_value")
         if found is None:
             raise LookupError("the producer has not written any partition yet")
-        frame = found.load(columns=["sales"])
+        frame = found.load(columns=["amount"])
         return {"date": found.partitions["date"], "version": found.version, "rows": len(frame)}
 
     wait >> load

@@ -59,7 +59,7 @@ def test_partitioned_producer_and_consumer(
     assert consumed.xcom("wait")["value"]["id"] == summary["id"]
     loaded = consumed.xcom("load")["blob"]
     assert loaded["rows"] == 1000
-    assert [c for c, _ in loaded["schema"]] == ["store", "sales"]  # only two columns read
+    assert [c for c, _ in loaded["schema"]] == ["region", "amount"]  # only two columns read
     assert consumed.xcom("latest")["value"] == {"date": "2026-11-05", "version": 1, "rows": 1000}
     readers = {r.source.job for r in catalog.reads_of(artifact_id=tagged.id) if r.source}
     assert readers == {"latest_consumer"}
