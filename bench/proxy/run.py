@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,30 @@ def report(
     return rows
 
 
+SENDFILE_SERVER = """
+import socket, sys
+path, port = sys.argv[1], int(sys.argv[2])
+server = socket.create_server(("127.0.0.1", port))
+print("listening", flush=True)
+while True:
+    conn, _ = server.accept()
+    with conn, open(path, "rb") as source:
+        conn.sendfile(source)
+"""
+
+
+def read_raw_socket(port: int) -> int:
+    """Receive a whole file over a bare loopback socket (no HTTP, no signing): the ceiling of
+    any link on this machine."""
+    buffer = memoryview(bytearray(CHUNK))
+    total = 0
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)  # as the link client does
+        while count := sock.recv_into(buffer):
+            total += count
+    return total
+
+
 def bench_local(size: int, rounds: int, work: Path) -> list[dict[str, object]]:
     """Local store + `cargohold serve` in its own process."""
     hold = Cargohold(
@@ -122,9 +147,16 @@ def bench_local(size: int, rounds: int, work: Path) -> list[dict[str, object]]:
         [sys.executable, "-m", "cargohold.cli", "serve", "--port", str(port), "--quiet"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
+    raw_port = free_port()
+    raw_server = subprocess.Popen(
+        [sys.executable, "-c", SENDFILE_SERVER, hold.store.local_path(blob.uri), str(raw_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
     try:
         assert server.stdout is not None
+        assert raw_server.stdout is not None
         server.stdout.readline()  # the banner: listening
+        raw_server.stdout.readline()
         proxy = DataProxy(hold=hold, base_url=f"http://127.0.0.1:{port}")
         link = proxy.create_download_link(uri=blob.uri, expires_in=3600).signed_url
         target = str(work / "out.bin")
@@ -136,19 +168,23 @@ def bench_local(size: int, rounds: int, work: Path) -> list[dict[str, object]]:
                     hold.store.download(blob.uri, target)
                 ),
                 "link: download() to file": lambda: download(url=link, local_path=target),
+                "ceiling: bare socket, no HTTP": lambda: read_raw_socket(raw_port),
             },
             rounds=rounds,
             size=size,
         )
     finally:
         server.terminate()
+        raw_server.terminate()
         server.wait(timeout=10)
+        raw_server.wait(timeout=10)
     return report(
         "local store + cargohold serve",
         medians,
         size,
         [("link: GET signed URL read", "direct: store.open_blob read"),
-         ("link: download() to file", "direct: store.download to file")],
+         ("link: download() to file", "direct: store.download to file"),
+         ("ceiling: bare socket, no HTTP", "direct: store.open_blob read")],
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import mmap
 import os
 import socket
 import tempfile
@@ -128,6 +129,50 @@ def read_body_into(
     return response.fp.readinto(view[: min(len(view), left)])
 
 
+def _receive_mapped(
+    response: http.client.HTTPResponse,
+    out: Any,
+    total: int,
+    chunk_size: int,
+    progress: Progress | None,
+) -> int:
+    """Receive a body of known length straight into the memory-mapped output file: one copy
+    fewer than reading into a buffer and writing it out."""
+    os.ftruncate(out.fileno(), total)
+    done = 0
+    with mmap.mmap(out.fileno(), total) as mapped:
+        view = memoryview(mapped)
+        try:
+            while done < total:
+                count = read_body_into(
+                    response, view[done : done + chunk_size], done=done, total=total
+                )
+                if not count:
+                    break
+                done += count
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            view.release()
+    if done < total:
+        os.ftruncate(out.fileno(), done)
+    return done
+
+
+def _receive_streamed(
+    response: http.client.HTTPResponse, out: Any, chunk_size: int, progress: Progress | None
+) -> int:
+    """Receive a body of unknown length in chunks."""
+    view = memoryview(bytearray(chunk_size))
+    done = 0
+    while count := read_body_into(response, view, done=done, total=None):
+        out.write(view[:count])
+        done += count
+        if progress is not None:
+            progress(done, None)
+    return done
+
+
 def download(
     *,
     url: str,
@@ -158,17 +203,12 @@ def download(
             raise _failure(response.status, response.reason, response.read(), url)
         length = response.getheader("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        view = memoryview(bytearray(chunk_size))
-        with os.fdopen(fd, "wb", buffering=0) as out:
+        with os.fdopen(fd, "r+b", buffering=0) as out:
             fd = -1
-            while True:
-                count = read_body_into(response, view, done=done, total=total)
-                if not count:
-                    break
-                out.write(view[:count])
-                done += count
-                if progress is not None:
-                    progress(done, total)
+            if total:
+                done = _receive_mapped(response, out, total, chunk_size, progress)
+            else:
+                done = _receive_streamed(response, out, chunk_size, progress)
         if total is not None and done != total:
             raise StorageError(f"download of {url.split('?', 1)[0]} truncated at {done}/{total}")
         os.replace(tmp, local_path)
