@@ -5,6 +5,14 @@ Artifacts style of querying, :class:`ArtifactQuery`. The ORM rows in ``models`` 
 every call returns the frozen objects defined in ``objects``.
 """
 
+from cargohold.core.catalog.artifact_query import (
+    ArtifactQuery,
+    PartitionSpec,
+    QueriedArtifact,
+    partition_by_date,
+    partition_by_key,
+    partition_specs,
+)
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM
 from cargohold.core.catalog.catalog import Catalog, DatasetRef
 from cargohold.core.catalog.objects import (
@@ -28,6 +36,7 @@ __all__ = [
     "OWNER_XCOM",
     "UPGRADE_COMMAND",
     "Artifact",
+    "ArtifactQuery",
     "ArtifactSource",
     "Catalog",
     "Dataset",
@@ -37,9 +46,14 @@ __all__ = [
     "GCReport",
     "OneOf",
     "Page",
+    "PartitionSpec",
+    "QueriedArtifact",
     "Range",
     "Read",
     "Reservation",
     "Tag",
+    "partition_by_date",
+    "partition_by_key",
+    "partition_specs",
     "upgrade_schema",
 ]

@@ -10,25 +10,36 @@ versions run 1..N without gaps or duplicates.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, blobs_of, register_blobs, release_blobs
-from cargohold.core.catalog.objects import Artifact, ArtifactSource, Dataset, DatasetID
+from cargohold.core.catalog.objects import Artifact, ArtifactSource, Dataset
+from cargohold.core.catalog.pgwrite import ArtifactChildren, insert_artifact_pg
+from cargohold.core.catalog.rows import artifact_select, load_artifacts
 from cargohold.core.catalog.validation import partition_key_string
 from cargohold.core.errors import NotFoundError
 from cargohold.core.types.literals import Literal
 
 __all__ = [
     "artifact_select",
-    "find_artifact_id",
+    "find_artifact",
     "insert_artifact",
     "load_artifacts",
     "next_version",
@@ -66,48 +77,35 @@ def insert_artifact(
 ) -> Artifact:
     """Insert an artifact with its data, partitions, metadata, tags and blob references.
 
-    Duplicate ids and taken tags surface as IntegrityError (the caller translates them).
+    On PostgreSQL this is one statement (data-modifying CTEs, one round trip); elsewhere one
+    statement per table. Duplicate ids and taken tags surface as IntegrityError (the caller
+    translates them).
     """
     key = partition_key_string(partitions)
-    version = next_version(conn, dataset_uuid=dataset.uuid, partition_key=key)
     row: dict[str, Any] = {
         "id": artifact_id,
         "dataset_id": dataset.uuid,
         "partition_key": key,
         "partitions_json": json.dumps(dict(partitions), sort_keys=True),
-        "version": version,
         "metadata_json": json.dumps(dict(metadata), sort_keys=True),
         "created_at": now,
         "updated_at": now,
     }
     row.update(_source_columns(source))
-    conn.execute(insert(m.artifacts), row)
-    _insert_data(conn, artifact_id=artifact_id, data=data, now=now)
-    if partitions:
-        conn.execute(
-            insert(m.artifact_partitions),
-            [
-                {"artifact_id": artifact_id, "dataset_id": dataset.uuid, "key": k, "value": v}
-                for k, v in partitions.items()
-            ],
-        )
-    if metadata:
-        conn.execute(
-            insert(m.artifact_metadata),
-            [{"artifact_id": artifact_id, "key": k, "value": v} for k, v in metadata.items()],
-        )
-    if tags:
-        conn.execute(
-            insert(m.tags),
-            [
-                {
-                    "dataset_id": dataset.uuid,
-                    "name": t,
-                    "artifact_id": artifact_id,
-                    "created_at": now,
-                }
-                for t in tags
-            ],
+    children = ArtifactChildren(
+        data=[{"name": n, "literal_json": lit.to_json()} for n, lit in data.items()],
+        partitions=[{"key": k, "value": v} for k, v in partitions.items()],
+        metadata=[{"key": k, "value": v} for k, v in metadata.items()],
+        tags=list(tags),
+        blobs=blobs_of(data.values()),
+    )
+    if conn.dialect.name == "postgresql":
+        version = insert_artifact_pg(conn, row=row, children=children, now=now)
+    else:
+        version = next_version(conn, dataset_uuid=dataset.uuid, partition_key=key)
+        conn.execute(insert(m.artifacts), {**row, "version": version})
+        _insert_children(
+            conn, artifact_id=artifact_id, dataset_uuid=dataset.uuid, children=children, now=now
         )
     return Artifact(
         id=artifact_id,
@@ -123,23 +121,39 @@ def insert_artifact(
     )
 
 
-def _insert_data(
-    conn: Connection, *, artifact_id: str, data: Mapping[str, Literal], now: datetime
+def _insert_children(
+    conn: Connection,
+    *,
+    artifact_id: str,
+    dataset_uuid: str,
+    children: ArtifactChildren,
+    now: datetime,
 ) -> None:
-    if data:
+    for table, rows in (
+        (m.artifact_data, children.data),
+        (
+            m.artifact_partitions,
+            [{**r, "dataset_id": dataset_uuid, "created_at": now} for r in children.partitions],
+        ),
+        (m.artifact_metadata, children.metadata),
+    ):
+        if rows:
+            conn.execute(insert(table), [{**r, "artifact_id": artifact_id} for r in rows])
+    if children.tags:
         conn.execute(
-            insert(m.artifact_data),
+            insert(m.tags),
             [
-                {"artifact_id": artifact_id, "name": name, "literal_json": literal.to_json()}
-                for name, literal in data.items()
+                {
+                    "dataset_id": dataset_uuid,
+                    "name": t,
+                    "artifact_id": artifact_id,
+                    "created_at": now,
+                }
+                for t in children.tags
             ],
         )
     register_blobs(
-        conn,
-        owner_kind=OWNER_ARTIFACT,
-        owner_id=artifact_id,
-        blobs=blobs_of(data.values()),
-        now=now,
+        conn, owner_kind=OWNER_ARTIFACT, owner_id=artifact_id, blobs=children.blobs, now=now
     )
 
 
@@ -157,62 +171,20 @@ def _source_columns(source: ArtifactSource | None) -> dict[str, Any]:
     }
 
 
-def artifact_select() -> Select[Any]:
-    """SELECT of artifact rows joined with their dataset's id fields."""
-    a, d = m.artifacts, m.datasets
-    return select(
-        a,
-        d.c.project.label("ds_project"),
-        d.c.domain.label("ds_domain"),
-        d.c.name.label("ds_name"),
-        d.c.version.label("ds_version"),
-    ).join(d, d.c.id == a.c.dataset_id)
-
-
-def load_artifacts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Artifact]:
-    """Domain objects for rows of :func:`artifact_select`, with data and tags (two queries)."""
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    data: dict[str, dict[str, Literal]] = {i: {} for i in ids}
-    for drow in conn.execute(select(m.artifact_data).where(m.artifact_data.c.artifact_id.in_(ids))):
-        data[drow.artifact_id][drow.name] = Literal.from_json(drow.literal_json)
-    tag_names: dict[str, list[str]] = {i: [] for i in ids}
-    for trow in conn.execute(
-        select(m.tags.c.artifact_id, m.tags.c.name).where(m.tags.c.artifact_id.in_(ids))
-    ):
-        tag_names[trow.artifact_id].append(trow.name)
-    return [
-        _artifact(row, data=data[row.id], tags=tuple(sorted(tag_names[row.id]))) for row in rows
-    ]
-
-
-def _artifact(row: Row[Any], *, data: Mapping[str, Literal], tags: tuple[str, ...]) -> Artifact:
-    source = None
-    if row.source_orchestrator is not None:
-        source = ArtifactSource(
-            orchestrator=row.source_orchestrator,
-            namespace=row.source_namespace or "",
-            job=row.source_job or "",
-            run_id=row.source_run_id or "",
-            task=row.source_task or "",
-            map_index=row.source_map_index if row.source_map_index is not None else -1,
-            try_number=row.source_try_number if row.source_try_number is not None else 1,
-        )
-    return Artifact(
-        id=row.id,
-        dataset=DatasetID(
-            project=row.ds_project, domain=row.ds_domain, name=row.ds_name, version=row.ds_version
-        ),
-        version=row.version,
-        data=data,
-        partitions=json.loads(row.partitions_json),
-        metadata=json.loads(row.metadata_json),
-        tags=tags,
-        source=source,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+@functools.cache
+def _latest_statement() -> Select[Any]:
+    a = m.artifacts
+    return (
+        artifact_select()
+        .where(a.c.dataset_id == bindparam("ds"), a.c.partition_key == bindparam("pk"))
+        .order_by(a.c.version.desc())
+        .limit(1)
     )
+
+
+@functools.cache
+def _by_id_statement() -> Select[Any]:
+    return artifact_select().where(m.artifacts.c.id == bindparam("id"))
 
 
 def get_artifact_by_id(conn: Connection, artifact_id: str) -> Artifact:
@@ -221,36 +193,44 @@ def get_artifact_by_id(conn: Connection, artifact_id: str) -> Artifact:
     Raises:
         NotFoundError: there is none.
     """
-    rows = conn.execute(artifact_select().where(m.artifacts.c.id == artifact_id)).all()
+    rows = conn.execute(_by_id_statement(), {"id": artifact_id}).all()
     if not rows:
         raise NotFoundError(f"artifact {artifact_id} does not exist")
     return load_artifacts(conn, rows)[0]
 
 
-def find_artifact_id(
+def find_artifact(
     conn: Connection,
     *,
     dataset: Dataset,
     tag: str | None = None,
     partitions: Mapping[str, str] | None = None,
     version: int | None = None,
-) -> str | None:
-    """The id of the artifact a tag names, or of the given (or latest) version of a partition."""
+) -> Artifact | None:
+    """The artifact a tag names, or the given (or latest) version of a partition; one indexed
+    lookup on ``catalog_tags`` or ``(dataset_id, partition_key, version)``, then data and tags.
+    """
     a = m.artifacts
+    if tag is None and version is None:
+        rows = conn.execute(
+            _latest_statement(),
+            {"ds": dataset.uuid, "pk": partition_key_string(partitions or {})},
+        ).all()
+        return load_artifacts(conn, rows)[0] if rows else None
+    stmt = artifact_select()
     if tag is not None:
         t = m.tags
-        return conn.execute(
-            select(t.c.artifact_id).where(t.c.dataset_id == dataset.uuid, t.c.name == tag)
-        ).scalar_one_or_none()
-    stmt = select(a.c.id).where(
-        a.c.dataset_id == dataset.uuid,
-        a.c.partition_key == partition_key_string(partitions or {}),
-    )
-    if version is not None:
-        stmt = stmt.where(a.c.version == version)
+        stmt = stmt.join(t, t.c.artifact_id == a.c.id).where(
+            t.c.dataset_id == dataset.uuid, t.c.name == tag
+        )
     else:
-        stmt = stmt.order_by(a.c.version.desc()).limit(1)
-    return conn.execute(stmt).scalar_one_or_none()
+        stmt = stmt.where(
+            a.c.dataset_id == dataset.uuid,
+            a.c.partition_key == partition_key_string(partitions or {}),
+        )
+        stmt = stmt.where(a.c.version == version)
+    rows = conn.execute(stmt).all()
+    return load_artifacts(conn, rows)[0] if rows else None
 
 
 def update_artifact(

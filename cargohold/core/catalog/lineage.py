@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, exists, insert, select
 
 from cargohold.core.catalog import models as m
-from cargohold.core.catalog.artifacts import artifact_select, load_artifacts
 from cargohold.core.catalog.objects import Artifact, ArtifactSource, Read
+from cargohold.core.catalog.rows import artifact_select, load_artifacts
 from cargohold.core.errors import NotFoundError
 
 __all__ = [

@@ -12,9 +12,10 @@ Tables and the queries each index serves::
     catalog_version_counters    pk (dataset_id, partition_key): atomic next version
     catalog_artifacts           uq (dataset_id, partition_key, version): get_latest, by version
                                 ix (dataset_id, created_at, id), (dataset_id, version, id): pages
-                                ix (source_run_id), (source_job, source_task), (created_at)
+                                ix (source_run_id), (source_job, source_task), (created_at, id)
     catalog_artifact_data       pk (artifact_id, name)
-    catalog_artifact_partitions pk (artifact_id, key); ix (dataset_id, key, value): ranges
+    catalog_artifact_partitions pk (artifact_id, key); ix (dataset_id, key, value, created_at,
+                                artifact_id): ranges, and pages of one range newest first
     catalog_artifact_metadata   pk (artifact_id, key); ix (key, value)
     catalog_tags                pk (dataset_id, name); ix (artifact_id)
     catalog_reservations        pk (dataset_id, tag_name)
@@ -163,7 +164,7 @@ class ArtifactRow(Base):
         Index(None, "dataset_id", "version", "id"),
         Index(None, "source_run_id"),
         Index(None, "source_job", "source_task"),
-        Index(None, "created_at"),
+        Index(None, "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
@@ -195,7 +196,16 @@ class ArtifactDataRow(Base):
 
 class ArtifactPartitionRow(Base):
     __tablename__ = "catalog_artifact_partitions"
-    __table_args__ = (Index(None, "dataset_id", "key", "value"),)
+    __table_args__ = (
+        Index(
+            "ix_catalog_artifact_partitions_range",
+            "dataset_id",
+            "key",
+            "value",
+            "created_at",
+            "artifact_id",
+        ),
+    )
 
     artifact_id: Mapped[str] = mapped_column(
         String(ID_LENGTH), ForeignKey("catalog_artifacts.id"), primary_key=True
@@ -203,6 +213,7 @@ class ArtifactPartitionRow(Base):
     key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     value: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the artifact's, for paging
 
 
 class ArtifactMetadataRow(Base):

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, literal, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, literal, select, tuple_
 
 from cargohold.core.catalog import models as m
-from cargohold.core.catalog.artifacts import artifact_select, load_artifacts
 from cargohold.core.catalog.objects import Artifact, Dataset, Page
 from cargohold.core.catalog.pagination import decode_token, encode_token, fingerprint
+from cargohold.core.catalog.rows import artifact_select, load_artifacts
 from cargohold.core.catalog.validation import normalize_partition_value, partition_key_string
 from cargohold.core.errors import InvalidArgumentError
 
@@ -159,26 +159,100 @@ def list_artifacts(
     if task is not None:
         conditions.append(a.c.source_task == task)
     sort_column = a.c.version if sort_by == "version" else a.c.created_at
+    last: list[Any] | None = None
     if page_token is not None:
-        last_value, last_id = decode_token(page_token, query=query, size=2)
+        last = decode_token(page_token, query=query, size=2)
         if sort_by == "created_at":
-            last_value = datetime.fromisoformat(last_value)
-        row_key = tuple_(sort_column, a.c.id)
-        bound = tuple_(literal(last_value, type_=sort_column.type), literal(last_id))
-        conditions.append(row_key < bound if descending else row_key > bound)
+            last[0] = datetime.fromisoformat(last[0])
     order = (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
-    stmt = artifact_select().where(*conditions).order_by(*order).limit(limit + 1)
+    single = _single_range(dataset, partitions)
+    only_partitions = (
+        tag is None
+        and not metadata
+        and created_after is None
+        and created_before is None
+        and job is None
+        and run_id is None
+        and task is None
+    )
+    if dataset is not None and single is not None and sort_by == "created_at" and only_partitions:
+        ids = _range_page_ids(dataset, *single, last=last, descending=descending, limit=limit)
+        stmt = artifact_select().where(a.c.id.in_(ids)).order_by(*order)
+    else:
+        if last is not None:
+            row_key = tuple_(sort_column, a.c.id)
+            bound = tuple_(literal(last[0], type_=sort_column.type), literal(last[1]))
+            conditions.append(row_key < bound if descending else row_key > bound)
+        stmt = artifact_select().where(*conditions).order_by(*order).limit(limit + 1)
     rows = conn.execute(stmt).all()
     items = tuple(load_artifacts(conn, rows[:limit]))
     token = None
     if len(rows) > limit:
-        last = items[-1]
-        last_sort: Any = last.version
+        final = items[-1]
+        last_sort: Any = final.version
         if sort_by == "created_at":
-            assert last.created_at is not None
-            last_sort = last.created_at.isoformat()
-        token = encode_token(query=query, last=[last_sort, last.id])
+            assert final.created_at is not None
+            last_sort = final.created_at.isoformat()
+        token = encode_token(query=query, last=[last_sort, final.id])
     return Page(items=items, next_token=token)
+
+
+def _single_range(
+    dataset: Dataset | None, partitions: Mapping[str, str | Range | OneOf]
+) -> tuple[str, str | Range | OneOf] | None:
+    """The one partition filter of a query that has exactly one (and not a full-key equality,
+    which the ``partition_key`` column serves), else None."""
+    if dataset is None or len(partitions) != 1:
+        return None
+    ((key, value),) = partitions.items()
+    if isinstance(value, str) and set(dataset.partition_keys) == {key}:
+        return None
+    return key, value
+
+
+def _value_checks(
+    column: ColumnElement[str], value: str | Range | OneOf
+) -> list[ColumnElement[bool]]:
+    if isinstance(value, Range):
+        checks = []
+        if value.ge is not None:
+            checks.append(column >= value.ge)
+        if value.gt is not None:
+            checks.append(column > value.gt)
+        if value.le is not None:
+            checks.append(column <= value.le)
+        if value.lt is not None:
+            checks.append(column < value.lt)
+        return checks
+    if isinstance(value, OneOf):
+        return [column.in_(list(value.values))]
+    return [column == value]
+
+
+def _range_page_ids(
+    dataset: Dataset,
+    key: str,
+    value: str | Range | OneOf,
+    *,
+    last: list[Any] | None,
+    descending: bool,
+    limit: int,
+) -> Select[Any]:
+    """The ids of one page of a single partition filter, newest (or oldest) first, read from the
+    covering index ``(dataset_id, key, value, created_at, artifact_id)`` alone: the top-N is
+    found without touching the artifacts, which are then fetched for that page only."""
+    p = m.artifact_partitions
+    checks = [p.c.dataset_id == dataset.uuid, p.c.key == key, *_value_checks(p.c.value, value)]
+    if last is not None:
+        row_key = tuple_(p.c.created_at, p.c.artifact_id)
+        bound = tuple_(literal(last[0], type_=p.c.created_at.type), literal(last[1]))
+        checks.append(row_key < bound if descending else row_key > bound)
+    order = (
+        (p.c.created_at.desc(), p.c.artifact_id.desc())
+        if descending
+        else (p.c.created_at.asc(), p.c.artifact_id.asc())
+    )
+    return select(p.c.artifact_id).where(*checks).order_by(*order).limit(limit + 1)
 
 
 def _partition_conditions(
@@ -198,18 +272,6 @@ def _partition_conditions(
         checks: list[ColumnElement[bool]] = [p.c.artifact_id == a.c.id, p.c.key == key]
         if dataset is not None:
             checks.append(p.c.dataset_id == dataset.uuid)
-        if isinstance(value, Range):
-            if value.ge is not None:
-                checks.append(p.c.value >= value.ge)
-            if value.gt is not None:
-                checks.append(p.c.value > value.gt)
-            if value.le is not None:
-                checks.append(p.c.value <= value.le)
-            if value.lt is not None:
-                checks.append(p.c.value < value.lt)
-        elif isinstance(value, OneOf):
-            checks.append(p.c.value.in_(list(value.values)))
-        else:
-            checks.append(p.c.value == value)
+        checks.extend(_value_checks(p.c.value, value))
         out.append(exists().where(and_(*checks)))
     return out

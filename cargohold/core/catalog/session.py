@@ -7,7 +7,10 @@
   queue for the lock up front instead of failing on upgrade; reads use a deferred ``BEGIN`` and
   never block in WAL mode.
 * :meth:`Database.read` runs a read-only function and retries it once on a fresh connection when
-  the first connection turns out to be dropped (a restarted server, a killed backend).
+  the first connection turns out to be dropped (a restarted server, a killed backend). A write
+  is retried once too, but only when the connection died before ``COMMIT`` was sent (so the
+  server rolled it back); a failure during ``COMMIT`` itself is reported, never repeated. This is
+  why the pool does not ping connections before use (a round trip on every call).
 * Every SQLAlchemy error is translated at this boundary into :class:`CatalogError` (or what the
   caller's ``on_integrity`` hook returns for a constraint violation), with ``raise ... from exc``.
 
@@ -25,6 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from cargohold.core.errors import CargoholdError, CatalogError, ConfigurationError
 
@@ -54,7 +58,7 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {"pool_pre_ping": False}
         options.update(engine_options)
         try:
             return create_engine(parsed, **options)
@@ -72,11 +76,15 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
 def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
     parsed = make_url(url)
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    directory = None
+    options = dict(engine_options)
+    if not database or database == ":memory:":
+        # One shared connection, or every pooled connection would see its own empty database.
+        options.setdefault("poolclass", StaticPool)
+        options.setdefault("connect_args", {"check_same_thread": False})
+    elif not database.startswith("file:"):
         directory = Path(database).expanduser().absolute().parent
-    else:
-        directory = None
-    engine = create_engine(url, **engine_options)
+    engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -122,25 +130,58 @@ class Database:
         fn: Callable[[Connection], T],
         *,
         on_integrity: Callable[[IntegrityError], CargoholdError] | None = None,
+        single_statement: bool = False,
     ) -> T:
         """Run ``fn`` in one write transaction and commit; roll back if it raises.
+
+        ``single_statement`` says ``fn`` writes with one statement (which is atomic on its own):
+        on PostgreSQL it then runs in autocommit mode, saving the ``BEGIN`` and ``COMMIT`` round
+        trips. Such a statement is also retried once on a dropped connection; callers only pass
+        it for statements that are safe to repeat (a duplicate insert fails on its key, an
+        upsert by the same owner repeats itself).
 
         Raises:
             CatalogError: the database failed; a constraint violation becomes what
                 ``on_integrity`` returns when given. Errors ``fn`` raises pass through.
         """
-        try:
-            with (
-                self.engine.connect().execution_options(**{_WRITE: True}) as conn,
-                conn.begin(),
-            ):
-                return fn(conn)
-        except IntegrityError as exc:
-            if on_integrity is not None:
-                raise on_integrity(exc) from exc
-            raise CatalogError(f"catalog constraint violated: {_summary(exc)}") from exc
-        except SQLAlchemyError as exc:
-            raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+        for attempt in (1, 2):
+            try:
+                return self._write_once(fn, single_statement=single_statement)
+            except _DroppedBeforeCommit as dropped:
+                if attempt == 1:
+                    continue
+                exc = dropped.error
+                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+            except IntegrityError as exc:
+                if on_integrity is not None:
+                    raise on_integrity(exc) from exc
+                raise CatalogError(f"catalog constraint violated: {_summary(exc)}") from exc
+            except SQLAlchemyError as exc:
+                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_once(self, fn: Callable[[Connection], T], *, single_statement: bool) -> T:
+        options: dict[str, Any] = {_WRITE: True}
+        if single_statement and self.dialect == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        with self.engine.connect().execution_options(**options) as conn:
+            transaction = conn.begin()
+            try:
+                result = fn(conn)
+            except DBAPIError as exc:
+                if transaction.is_active:
+                    transaction.rollback()
+                if exc.connection_invalidated:
+                    # Nothing was committed: the server rolled the transaction back with the
+                    # connection, so running it again on a fresh connection is safe.
+                    raise _DroppedBeforeCommit(exc) from exc
+                raise
+            except BaseException:
+                if transaction.is_active:
+                    transaction.rollback()
+                raise
+            transaction.commit()
+            return result
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         """Run the read-only ``fn`` in a transaction; retry once if the connection was dropped.
@@ -163,6 +204,11 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class _DroppedBeforeCommit(Exception):
+    def __init__(self, error: DBAPIError) -> None:
+        self.error = error
 
 
 def _summary(exc: SQLAlchemyError) -> str:

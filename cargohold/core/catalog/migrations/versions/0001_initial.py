@@ -82,7 +82,10 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        op.f("ix_catalog_artifacts_created_at"), "catalog_artifacts", ["created_at"], unique=False
+        op.f("ix_catalog_artifacts_created_at_id"),
+        "catalog_artifacts",
+        ["created_at", "id"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_catalog_artifacts_dataset_id_created_at_id"),
@@ -191,6 +194,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("dataset_id", sa.String(length=36), nullable=False),
         sa.Column("value", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["artifact_id"],
             ["catalog_artifacts.id"],
@@ -199,9 +203,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("artifact_id", "key", name=op.f("pk_catalog_artifact_partitions")),
     )
     op.create_index(
-        op.f("ix_catalog_artifact_partitions_dataset_id_key_value"),
+        op.f("ix_catalog_artifact_partitions_range"),
         "catalog_artifact_partitions",
-        ["dataset_id", "key", "value"],
+        ["dataset_id", "key", "value", "created_at", "artifact_id"],
         unique=False,
     )
     op.create_table(
@@ -257,7 +261,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_catalog_reads_artifact_id"), table_name="catalog_reads")
     op.drop_table("catalog_reads")
     op.drop_index(
-        op.f("ix_catalog_artifact_partitions_dataset_id_key_value"),
+        op.f("ix_catalog_artifact_partitions_range"),
         table_name="catalog_artifact_partitions",
     )
     op.drop_table("catalog_artifact_partitions")
@@ -282,7 +286,7 @@ def downgrade() -> None:
     op.drop_index(
         op.f("ix_catalog_artifacts_dataset_id_created_at_id"), table_name="catalog_artifacts"
     )
-    op.drop_index(op.f("ix_catalog_artifacts_created_at"), table_name="catalog_artifacts")
+    op.drop_index(op.f("ix_catalog_artifacts_created_at_id"), table_name="catalog_artifacts")
     op.drop_table("catalog_artifacts")
     op.drop_table("catalog_datasets")
     op.drop_index(op.f("ix_cargohold_blob_refs_blob_hash"), table_name="cargohold_blob_refs")

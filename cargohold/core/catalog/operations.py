@@ -1,0 +1,222 @@
+"""Catalog operations beyond datasets and artifacts, as mixins of the facade: reservations,
+lineage (reads), blob references and the lifecycle jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from cargohold.core.catalog import lifecycle as _lifecycle
+from cargohold.core.catalog import lineage as _lineage
+from cargohold.core.catalog import reservations as _reservations
+from cargohold.core.catalog.base import CatalogBase, DatasetRef
+from cargohold.core.catalog.blobrefs import blobs_of, register_blobs, release_blobs
+from cargohold.core.catalog.objects import (
+    Artifact,
+    ArtifactSource,
+    ExpiryReport,
+    GCReport,
+    Read,
+    Reservation,
+)
+from cargohold.core.catalog.validation import (
+    check_heartbeat,
+    check_key,
+    check_name,
+)
+from cargohold.core.context import RunContext
+from cargohold.core.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+)
+from cargohold.core.types.literals import BlobRef, Literal
+
+__all__ = ["LifecycleMixin", "LineageMixin", "ReservationsMixin"]
+
+
+class ReservationsMixin(CatalogBase):
+    """Reservations: leases on (dataset, tag name)."""
+
+    def get_or_extend_reservation(
+        self,
+        *,
+        dataset: DatasetRef,
+        tag_name: str,
+        owner_id: str,
+        heartbeat_interval: timedelta | float,
+    ) -> Reservation:
+        """Acquire or extend a reservation; it expires at now + heartbeat x grace multiplier.
+
+        An expired reservation of another owner is taken over.
+
+        Raises:
+            ReservationConflictError: another owner holds it unexpired (names holder, expiry).
+            NotFoundError: the dataset does not exist.
+            InvalidArgumentError: a bad tag, owner or heartbeat.
+        """
+        ds = self.get_dataset(dataset=dataset)
+        name = check_name(tag_name, what="tag_name")
+        owner = check_key(owner_id, what="owner_id")
+        heartbeat = check_heartbeat(heartbeat_interval)
+        now = self.now()
+        return self.database.write(
+            lambda conn: _reservations.get_or_extend(
+                conn,
+                dataset=ds,
+                tag_name=name,
+                owner_id=owner,
+                heartbeat_interval=heartbeat,
+                grace_multiplier=self.grace_multiplier,
+                now=now,
+            ),
+            single_statement=True,  # one upsert; repeating it is harmless
+        )
+
+    def get_reservation(self, *, dataset: DatasetRef, tag_name: str) -> Reservation:
+        """The current reservation of (dataset, tag name), possibly expired.
+
+        Raises:
+            NotFoundError: there is none.
+        """
+        ds = self.get_dataset(dataset=dataset)
+        return self.database.read(
+            lambda conn: _reservations.get_reservation(conn, dataset=ds, tag_name=tag_name)
+        )
+
+    def release_reservation(self, *, dataset: DatasetRef, tag_name: str, owner_id: str) -> None:
+        """Release the owner's reservation.
+
+        Raises:
+            NotFoundError: ``owner_id`` holds no reservation on (dataset, tag name).
+        """
+        ds = self.get_dataset(dataset=dataset)
+        self.database.write(
+            lambda conn: _reservations.release(
+                conn, dataset=ds, tag_name=tag_name, owner_id=owner_id
+            )
+        )
+
+
+class LineageMixin(CatalogBase):
+    """Reads recorded in the catalog, and the lineage they give."""
+
+    def record_read(self, *, artifact_id: str, source: ArtifactSource | RunContext) -> Read:
+        """Record that an execution read an artifact.
+
+        Raises:
+            NotFoundError: the artifact does not exist.
+        """
+        if isinstance(source, RunContext):
+            source = ArtifactSource.from_context(source)
+        now, src = self.now(), source
+        return self.database.write(
+            lambda conn: _lineage.record_read(conn, artifact_id=artifact_id, source=src, now=now)
+        )
+
+    def reads_of(self, *, artifact_id: str) -> list[Read]:
+        """Every recorded read of an artifact, oldest first."""
+        return self.database.read(lambda conn: _lineage.reads_of(conn, artifact_id=artifact_id))
+
+    def upstream(self, *, artifact_id: str) -> list[Artifact]:
+        """The artifacts the producing run of this artifact read.
+
+        Raises:
+            NotFoundError: the artifact does not exist.
+        """
+        return self.database.read(lambda conn: _lineage.upstream(conn, artifact_id=artifact_id))
+
+    def downstream(self, *, artifact_id: str) -> list[Artifact]:
+        """The artifacts produced by runs that read this artifact.
+
+        Raises:
+            NotFoundError: the artifact does not exist.
+        """
+        return self.database.read(lambda conn: _lineage.downstream(conn, artifact_id=artifact_id))
+
+    def run_inputs(self, *, job: str, run_id: str) -> list[Artifact]:
+        """The artifacts the run ``(job, run_id)`` read."""
+        return self.database.read(lambda conn: _lineage.run_inputs(conn, job=job, run_id=run_id))
+
+    def run_outputs(self, *, job: str, run_id: str) -> list[Artifact]:
+        """The artifacts the run ``(job, run_id)`` produced."""
+        return self.database.read(lambda conn: _lineage.run_outputs(conn, job=job, run_id=run_id))
+
+
+class LifecycleMixin(CatalogBase):
+    """Blob references, artifact expiry and blob garbage collection."""
+
+    def register_blob_owner(
+        self, *, owner_kind: str, owner_id: str, blobs: Iterable[BlobRef | Literal]
+    ) -> None:
+        """Record that an owner (``cache`` entry, ``xcom``, ...) references blobs, so garbage
+        collection keeps them. See :mod:`cargohold.core.catalog.blobrefs`.
+
+        Raises:
+            InvalidArgumentError: a bad owner kind or id.
+        """
+        kind = check_name(owner_kind, what="owner_kind")
+        owner = check_key(owner_id, what="owner_id")
+        items = list(blobs)
+        refs = [b for b in items if isinstance(b, BlobRef)]
+        refs += blobs_of(b for b in items if isinstance(b, Literal))
+        now = self.now()
+        self.database.write(
+            lambda conn: register_blobs(conn, owner_kind=kind, owner_id=owner, blobs=refs, now=now),
+            on_integrity=lambda exc: AlreadyExistsError(
+                f"{kind} {owner_id!r} already registered one of these blobs"
+            ),
+        )
+
+    def release_blob_owner(self, *, owner_kind: str, owner_id: str) -> int:
+        """Forget every blob reference of an owner; returns how many were removed."""
+        return self.database.write(
+            lambda conn: release_blobs(conn, owner_kind=owner_kind, owner_ids=[owner_id])
+        )
+
+    def expire_artifacts(
+        self,
+        *,
+        dataset: DatasetRef,
+        max_age: timedelta,
+        dry_run: bool = False,
+        keep_tagged: bool = True,
+    ) -> ExpiryReport:
+        """Delete the dataset's artifacts created more than ``max_age`` ago, with their data,
+        tags, reads and blob references (the blobs themselves go in :meth:`collect_garbage`).
+        Tagged artifacts are kept unless ``keep_tagged`` is false.
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+            InvalidArgumentError: ``max_age`` is not a positive timedelta.
+        """
+        if not isinstance(max_age, timedelta) or max_age <= timedelta(0):
+            raise InvalidArgumentError(f"max_age must be a positive timedelta, got {max_age!r}")
+        ds = self.get_dataset(dataset=dataset)
+        return _lifecycle.expire(
+            self.database,
+            dataset=ds,
+            max_age=max_age,
+            now=self.now(),
+            dry_run=dry_run,
+            keep_tagged=keep_tagged,
+        )
+
+    def collect_garbage(
+        self,
+        *,
+        store: _lifecycle.BlobStore,
+        grace: timedelta = _lifecycle.DEFAULT_GC_GRACE,
+        dry_run: bool = True,
+    ) -> GCReport:
+        """Delete blobs of ``store`` that no artifact, cache entry or XCom references and that
+        are older than ``grace``. A dry run (the default) only reports count and bytes.
+
+        Raises:
+            CatalogError: the database failed.
+            StorageError: the store failed.
+        """
+        if not isinstance(grace, timedelta) or grace < timedelta(0):
+            raise InvalidArgumentError(f"grace must be a timedelta >= 0, got {grace!r}")
+        return _lifecycle.collect_garbage(
+            self.database, store=store, now=self.now(), grace=grace, dry_run=dry_run
+        )
