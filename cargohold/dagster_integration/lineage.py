@@ -45,7 +45,9 @@ def run_context(
     domain: str | None = None,
 ) -> RunContext:
     """The core's :class:`RunContext` of one Dagster step writing or reading one asset."""
-    task = ".".join(asset_path) if asset_path else step_key
+    # An asset step's key is its asset key path joined with "__": read it back as the path, so
+    # a step's reads and writes name the same execution in the catalog.
+    task = ".".join(asset_path) if asset_path else step_key.replace("__", ".")
     return RunContext(
         orchestrator="dagster",
         namespace=namespace,

@@ -1,19 +1,24 @@
 """Lineage inside the catalog: which execution read which artifact version.
 
-A run is identified by ``(job, run_id)`` (Airflow run ids are only unique within a DAG). The
+A run is identified by ``(job, run_id)`` (Airflow run ids are only unique within a DAG), an
+execution by ``(job, run_id, task)``: one Airflow task instance, one Dagster asset step. The
 producer of an artifact is its source; consumers are recorded with :func:`record_read`. From those
 two facts:
 
 * inputs of a run: the artifacts it read; outputs of a run: the artifacts whose source it is;
-* upstream of an artifact: the inputs of the run that produced it;
-* downstream of an artifact: the outputs of every run that read it.
+* upstream of an artifact: what the execution that produced it read (the whole run's inputs when
+  the producer recorded no task);
+* downstream of an artifact: what the executions that read it produced.
+
+Matching executions, not runs, keeps the tasks of one DAG run apart: a ``report`` task's output
+is not "upstream" of itself because a later ``publish`` task of the same run read it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, and_, exists, insert, or_, select
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.objects import Artifact, ArtifactSource, Read
@@ -82,12 +87,15 @@ def reads_of(conn: Connection, *, artifact_id: str) -> list[Read]:
     ]
 
 
-def run_inputs(conn: Connection, *, job: str, run_id: str) -> list[Artifact]:
-    """The artifacts a run read."""
+def run_inputs(
+    conn: Connection, *, job: str, run_id: str, task: str | None = None
+) -> list[Artifact]:
+    """The artifacts a run read (only those its execution ``task`` read, when given)."""
     a, r = m.artifacts, m.reads
-    stmt = artifact_select().where(
-        exists().where(and_(r.c.artifact_id == a.c.id, r.c.job == job, r.c.run_id == run_id))
-    )
+    match = and_(r.c.artifact_id == a.c.id, r.c.job == job, r.c.run_id == run_id)
+    if task:
+        match = and_(match, r.c.task == task)
+    stmt = artifact_select().where(exists().where(match))
     return load_artifacts(conn, conn.execute(stmt.order_by(a.c.created_at, a.c.id)).all())
 
 
@@ -106,13 +114,16 @@ def upstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
     """
     a = m.artifacts
     row = conn.execute(
-        select(a.c.source_job, a.c.source_run_id).where(a.c.id == artifact_id)
+        select(a.c.source_job, a.c.source_run_id, a.c.source_task).where(a.c.id == artifact_id)
     ).first()
     if row is None:
         raise NotFoundError(f"artifact {artifact_id} does not exist")
     if row.source_run_id is None:
         return []
-    return run_inputs(conn, job=row.source_job or "", run_id=row.source_run_id)
+    found = run_inputs(
+        conn, job=row.source_job or "", run_id=row.source_run_id, task=row.source_task
+    )
+    return [artifact for artifact in found if artifact.id != artifact_id]
 
 
 def downstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
@@ -124,11 +135,15 @@ def downstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
     a, r = m.artifacts, m.reads
     if conn.execute(select(a.c.id).where(a.c.id == artifact_id)).first() is None:
         raise NotFoundError(f"artifact {artifact_id} does not exist")
+    same_execution = or_(
+        a.c.source_task.is_(None), a.c.source_task == "", r.c.task == a.c.source_task
+    )
     readers = exists().where(
         and_(
             r.c.artifact_id == artifact_id,
             r.c.job == a.c.source_job,
             r.c.run_id == a.c.source_run_id,
+            same_execution,
         )
     )
     stmt = artifact_select().where(readers, a.c.id != artifact_id)

@@ -450,6 +450,14 @@ def _register_for_exit(emitter: LineageEmitter) -> None:
 
 
 def _close_all() -> None:
-    """At exit: close every live emitter, each bounded by its own ``flush_timeout``."""
-    for emitter in list(_LIVE):
-        emitter.close()
+    """At exit: close every live emitter, each bounded by its own ``flush_timeout``.
+
+    By then a handler's stream may already be closed (a test runner's capture, a daemon's
+    redirected stderr); the summary is best effort, so logging's own error report is muted.
+    """
+    raising, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        for emitter in list(_LIVE):
+            emitter.close()
+    finally:
+        logging.raiseExceptions = raising

@@ -122,3 +122,20 @@ def test_lineage_through_runs(catalog: Catalog) -> None:
         catalog.upstream(artifact_id="missing")
     with pytest.raises(NotFoundError):
         catalog.downstream(artifact_id="missing")
+
+
+def test_lineage_keeps_the_tasks_of_one_run_apart(catalog: Catalog) -> None:
+    """In one DAG run, ``report`` writes X and ``publish`` reads X and writes Y: X is upstream
+    of Y only, never of itself, and Y is not upstream of anything ``report`` wrote."""
+    catalog.create_dataset(dataset="xcom_report")
+    catalog.create_dataset(dataset="published")
+    report = RunContext(orchestrator="airflow", job="daily", run_id="manual_1", task="report")
+    publish = RunContext(orchestrator="airflow", job="daily", run_id="manual_1", task="publish")
+    x = catalog.create_artifact(dataset="xcom_report", data={"value": inline()}, source=report)
+    catalog.record_read(artifact_id=x.id, source=publish)
+    y = catalog.create_artifact(dataset="published", data={"value": inline()}, source=publish)
+
+    assert catalog.upstream(artifact_id=x.id) == []
+    assert [a.id for a in catalog.upstream(artifact_id=y.id)] == [x.id]
+    assert [a.id for a in catalog.downstream(artifact_id=x.id)] == [y.id]
+    assert catalog.downstream(artifact_id=y.id) == []
