@@ -166,7 +166,7 @@ class Store(FileAPI):
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=len(data), hash=digest)
         with storage_errors(f"writing blob {info.uri}"):
-            if self.fs.exists(final):
+            if self._exists_and_touch(final):
                 return info
             if self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.pipe_file(final, bytes(data))
@@ -192,7 +192,7 @@ class Store(FileAPI):
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
         with storage_errors(f"writing blob {info.uri}"):
-            if self.fs.exists(final):
+            if self._exists_and_touch(final):
                 return info
             if self.is_local:
                 os.makedirs(posixpath.dirname(final), exist_ok=True)
@@ -207,6 +207,17 @@ class Store(FileAPI):
                 self.fs.put_file(local_path, tmp)
                 self.fs.mv(tmp, final)
         return info
+
+    def _exists_and_touch(self, final: str) -> bool:
+        """Whether a blob is already stored; on a local store, a hit refreshes its modified
+        time, so garbage collection (which spares young blobs) never takes a blob that a write
+        just deduplicated against. Object stores cannot touch an object without rewriting it;
+        there the collector's re-check of references just before each delete covers it."""
+        if not self.fs.exists(final):
+            return False
+        if self.is_local:
+            os.utime(final)
+        return True
 
     def _copy_in(self, local_path: str, final: str) -> None:
         tmp_dir = posixpath.join(self.root, _TMP)

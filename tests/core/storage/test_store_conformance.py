@@ -55,6 +55,15 @@ def test_identical_bytes_are_stored_once(store: Store) -> None:
     assert [blob.hash for blob in store.iter_blobs()] == [first.hash]
 
 
+def test_a_deduplicated_write_refreshes_a_local_blob(tmp_path: Path) -> None:
+    store = Store(f"file://{tmp_path}/store")
+    info = store.put_bytes(b"old bytes")
+    path = store._path(info.uri)
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    store.put_bytes(b"old bytes")
+    assert os.path.getmtime(path) > 1_000_000_000  # garbage collection sees it as young
+
+
 def test_new_blob_commits_content_addressed(store: Store) -> None:
     with store.new_blob() as sink, open(sink.path, "wb") as handle:
         handle.write(b"x" * 1000)
