@@ -57,7 +57,7 @@ def make_frame(rows: int, strings: str = "str") -> pd.DataFrame:
             "id": np.arange(rows, dtype="int64"),
             "value": rng.random(rows),
             "count": rng.integers(0, 1000, rows, dtype="int32"),
-            "label": pd.array(labels, dtype=strings) if strings == "str" else labels.astype(object),
+            "label": pd.Series(labels, dtype=strings),
             "at": pd.date_range("2026-01-01", periods=rows, freq="s"),
         }
     )

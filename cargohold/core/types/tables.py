@@ -143,7 +143,9 @@ class _PandasFrame(_Codec):
         return pa.Table.from_pandas(value, preserve_index=None)
 
     def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
-        return table.to_pandas()
+        # One block per column and the Arrow buffers released as they convert: numeric columns
+        # become pandas data without a second copy, so a load peaks near one frame, not two.
+        return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
 class _PandasSeries(_Codec):
