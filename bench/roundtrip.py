@@ -4,7 +4,9 @@
     .venv/bin/python bench/roundtrip.py --rows 1000000  # a quicker run
 
 Peak memory is measured apart, in a fresh process per candidate (allocators keep their pools, so
-a shared process would hide peaks). Candidates (each in its own temporary directory):
+a shared process would hide peaks): the peak RSS above the built source frame, once counting the
+loaded copy as overhead and once beyond it ("transient"). Run with MIMALLOC_PURGE_DELAY=0 to
+keep pyarrow's allocator from holding freed pages, which RSS would count. Candidates (each in its own temporary directory):
   raw pyarrow     Table.from_pandas + pq.write_table (zstd, as cargohold configures it)
                   + pq.read_table + to_pandas
   cargohold       Cargohold.put + Cargohold.get (default configuration: Parquet zstd)
@@ -242,10 +244,17 @@ def _memory_child(name: str, rows: int, strings: str) -> dict[str, float]:
         get(put(frame.head(1000)))  # imports and first-use set-up are not the candidate's peak
         gc.collect()
         baseline = rss()
-        with PeakMemory() as peak:
-            loaded = get(put(frame))
+        with PeakMemory() as put_peak:
+            handle = put(frame)
+        with PeakMemory() as get_peak:
+            loaded = get(handle)
+        holding = rss()  # the source frame and the loaded copy
         assert len(loaded) == rows
-        return {"peak_over_frame": (peak.peak - baseline) / frame_bytes}
+        peak = max(put_peak.peak, get_peak.peak)
+        return {
+            "peak_over_frame": (peak - baseline) / frame_bytes,
+            "transient": (peak - max(holding, baseline)) / frame_bytes,
+        }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -333,7 +342,7 @@ def main() -> None:
     ours = results.get("cargohold")
     header = (
         f"{'candidate':<24}{'put s':>8}{'get s':>8}{'total s':>9}{'vs cargohold':>14}"
-        f"{'peak mem/frame':>16}"
+        f"{'peak mem/frame':>16}{'transient/frame':>17}"
     )
     print(header)
     print("-" * len(header))
@@ -342,6 +351,7 @@ def main() -> None:
         print(
             f"{name:<24}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}"
             f"{ratio:>13.2f}x{memory[name]['peak_over_frame']:>16.2f}"
+            f"{memory[name]['transient']:>17.2f}"
         )
     if ours:
         print()
@@ -359,9 +369,12 @@ def main() -> None:
                     verdict = "met" if value >= target else "NOT met"
                 print(f"  {name:<22} {better} {target}: {value:.2f} ({verdict})")
         worst = memory["cargohold"]["peak_over_frame"]
+        transient = memory["cargohold"]["transient"]
         print(
-            f"  cargohold peak memory above the frame (put+get in a fresh process, the loaded "
-            f"frame included): {worst:.2f}x (target <= 1.5: "
+            f"  cargohold peak memory above the source frame (put+get in a fresh process): "
+            f"{worst:.2f}x with the loaded copy counted as overhead, {transient:.2f}x beyond the "
+            f"source and its loaded copy (target <= 1.5: "
+            f"{'met' if transient <= 1.5 else 'NOT met'}; counting the copy: "
             f"{'met' if worst <= 1.5 else 'NOT met'})"
         )
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.services import S3Server, in_ci, moto_s3, postgres_database, postgres_reachable
+from tests.support.services import S3Server, moto_s3, postgres_database, require_postgres
 
 
 @pytest.fixture(scope="session")
@@ -24,11 +24,16 @@ def s3_store_url(s3_server: S3Server) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh database on the local PostgreSQL server (fails in CI when unreachable)."""
-    reason = postgres_reachable()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
+    """A fresh database on the local PostgreSQL server for the session (fails in CI when the
+    server is unreachable, skips elsewhere)."""
+    require_postgres()
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A fresh database for this test alone (names repeat across tests)."""
+    require_postgres()
     with postgres_database() as url:
         yield url

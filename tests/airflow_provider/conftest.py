@@ -23,7 +23,7 @@ import pytest
 
 from cargohold.core.lineage.testing import LineageReceiver
 from cargohold.core.lineage.validation import EventValidator, packaged_spec_dir
-from tests.support.services import S3Server, in_ci, postgres_database, postgres_reachable
+from tests.support.services import S3Server, in_ci
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("_dag_runner.py")
@@ -130,15 +130,9 @@ class AirflowEnv:
 
 
 @pytest.fixture
-def catalog_url() -> Iterator[str]:
+def catalog_url(fresh_postgres_url: str) -> str:
     """A fresh PostgreSQL database (fails in CI when the server is down)."""
-    reason = postgres_reachable()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
-    with postgres_database() as url:
-        yield url
+    return fresh_postgres_url
 
 
 @pytest.fixture

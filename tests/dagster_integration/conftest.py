@@ -18,7 +18,7 @@ import pytest
 from cargohold.core.lineage.testing import LineageReceiver
 from cargohold.core.lineage.validation import EventValidator, packaged_spec_dir
 from cargohold.dagster_integration import CargoholdIOManager, CargoholdResource
-from tests.support.services import S3Server, in_ci, postgres_database, postgres_reachable
+from tests.support.services import S3Server, in_ci
 
 SHARED_SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "openlineage-spec"
 
@@ -38,15 +38,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(fresh_postgres_url: str) -> str:
     """A fresh PostgreSQL database for this test (skips outside CI when the server is down)."""
-    reason = postgres_reachable()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
-    with postgres_database() as url:
-        yield url
+    return fresh_postgres_url
 
 
 @pytest.fixture

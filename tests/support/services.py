@@ -108,6 +108,17 @@ def postgres_reachable() -> str | None:
         return f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})"
 
 
+def require_postgres() -> None:
+    """Skip the calling test when PostgreSQL is down; in CI, fail it instead."""
+    import pytest
+
+    reason = postgres_reachable()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """Create a fresh database on the local server, yield its SQLAlchemy URL, drop it after."""

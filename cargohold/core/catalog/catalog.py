@@ -52,18 +52,9 @@ __all__ = ["Catalog", "DatasetRef"]
 
 
 class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
-    """The data catalog on one database (``sqlite:///...`` or ``postgresql://...``).
-
-    Args:
-        url: the catalog database URL.
-        project: the default project of datasets named by a plain string.
-        domain: the default domain (``CARGOHOLD_DOMAIN``'s value, ``development`` by default).
-        create_schema: create the schema in a database that has none (never upgrades one).
-        grace_multiplier: reservations expire at heartbeat interval x this.
-        blob_exists: when given, create/update refuse literals whose blobs it says are missing.
-        clock: the source of "now" (UTC); tests pass a fake.
-        engine_options: passed to ``sqlalchemy.create_engine``.
-    """
+    """The data catalog on one database (``sqlite:///...`` or ``postgresql://...``): datasets
+    and artifacts here, reservations, lineage and lifecycle in the mixins; the constructor's
+    arguments are :class:`~cargohold.core.catalog.base.CatalogBase`'s."""
 
     # -- datasets ---------------------------------------------------------------------------
     def create_dataset(

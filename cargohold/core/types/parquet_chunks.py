@@ -10,7 +10,7 @@ verified bytes: pyarrow never sees an unverified byte, on a local disk or over S
 from __future__ import annotations
 
 import io
-import mmap
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from blake3 import blake3
 
 from cargohold.core.errors import CorruptDataError, SerializationError
+from cargohold.core.storage.hashing import hash_ranges
 from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef
 
@@ -47,17 +48,18 @@ def _footer_range(size: int, tail: bytes) -> tuple[int, int]:
 
 
 def chunk_hashes(path: str) -> dict[str, Any]:
-    """Hash the footer and each column's chunks of a local Parquet file (for ``BlobRef.extra``)."""
+    """Hash the footer and each column's chunks of a local Parquet file (for ``BlobRef.extra``),
+    reading in bounded memory."""
     metadata = pq.ParquetFile(path).metadata
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        size = len(mm)
-        offset, length = _footer_range(size, mm[size - _FOOTER_TAIL :])
-        columns = {
-            name: _hash_ranges(mm[start : start + n] for start, n in spans)
-            for name, spans in _column_ranges(metadata).items()
-        }
-        footer = _hash_ranges([mm[offset : offset + length]])
-    return {"footer": footer, "columns": columns}
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        handle.seek(size - _FOOTER_TAIL)
+        footer_range = _footer_range(size, handle.read(_FOOTER_TAIL))
+    columns = {
+        name: hash_ranges(path, [(start, n) for start, n in spans])
+        for name, spans in _column_ranges(metadata).items()
+    }
+    return {"footer": hash_ranges(path, [footer_range]), "columns": columns}
 
 
 def _hash_ranges(pieces: Iterable[bytes]) -> str:

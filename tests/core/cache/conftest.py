@@ -7,7 +7,6 @@ is created once, and every table is emptied before each test.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import create_engine, text
 from cargohold.core.catalog import Catalog, upgrade_schema
 from cargohold.core.catalog.models import Base
 from cargohold.core.hold import Cargohold
+from tests.support.clock import FakeClock
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -75,19 +75,6 @@ def hold(catalog_url: str, store_url: str) -> Iterator[Cargohold]:
     the_hold = Cargohold(store_url=store_url, catalog_url=catalog_url, inline_limit=256)
     yield the_hold
     the_hold.catalog.close()
-
-
-class FakeClock:
-    """A controllable UTC clock."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from cargohold.core.catalog import Catalog, upgrade_schema
 from cargohold.core.catalog.models import Base
+from tests.support.clock import FakeClock
 
 PG_ADMIN_URL = os.environ.get(
     "CARGOHOLD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -103,23 +104,6 @@ def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
 def catalog(make_catalog: Callable[..., Catalog]) -> Catalog:
     """A catalog on an empty database."""
     return make_catalog()
-
-
-class FakeClock:
-    """A controllable UTC clock for expiry tests."""
-
-    def __init__(self) -> None:
-        from datetime import UTC, datetime
-
-        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> Any:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
