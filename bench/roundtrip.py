@@ -6,7 +6,9 @@
 Peak memory is measured apart, in a fresh process per candidate (allocators keep their pools, so
 a shared process would hide peaks): the peak RSS above the built source frame, once counting the
 loaded copy as overhead and once beyond it ("transient"). Run with MIMALLOC_PURGE_DELAY=0 to
-keep pyarrow's allocator from holding freed pages, which RSS would count. Candidates (each in its own temporary directory):
+keep pyarrow's allocator from holding freed pages, which RSS would count.
+
+Candidates (each in its own temporary directory):
   raw pyarrow     Table.from_pandas + pq.write_table (zstd, as cargohold configures it)
                   + pq.read_table + to_pandas
   cargohold       Cargohold.put + Cargohold.get (default configuration: Parquet zstd)
