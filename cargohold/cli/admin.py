@@ -146,27 +146,12 @@ def run_gc(app: App) -> int:
 
 
 def _cache_entries(app: App, task: str | None) -> list[tuple[str, Artifact]]:
-    """``(task, entry artifact)`` for every cache entry (cache datasets are ``cache.<task>``)."""
-    catalog, settings = app.catalog, app.hold.settings
-    prefix = f"cache.{task}" if task else "cache."
-    found: list[tuple[str, Artifact]] = []
-    token: str | None = None
-    while True:
-        page = catalog.list_datasets(
-            project=settings.project,
-            domain=settings.domain,
-            name_prefix=prefix,
-            limit=500,
-            page_token=token,
-        )
-        for dataset in page:
-            if task and dataset.id.name != prefix:
-                continue
-            name = dataset.metadata.get("cache_task") or dataset.id.name.removeprefix("cache.")
-            found += [(name, a) for a in catalog.iter_artifacts(dataset=dataset.id, limit=500)]
-        token = page.next_token
-        if token is None:
-            return found
+    """``(task, entry artifact)`` for every cache entry of the configured project and domain."""
+    from cargohold.core.cache import CacheService
+
+    settings = app.hold.settings
+    service = CacheService(catalog=app.catalog, project=settings.project, domain=settings.domain)
+    return service.entries(task=task)
 
 
 def cache_ls(app: App) -> int:
@@ -216,17 +201,8 @@ def cache_rm(app: App) -> int:
     args = app.args
     if bool(args.entries) + bool(args.task) + bool(args.all) != 1:
         raise InvalidArgumentError("give entry ids, or --task TASK, or --all (exactly one)")
-    if args.entries:
-        ids = list(args.entries)
-        for entry_id in ids:
-            app.catalog.get_artifact(artifact_id=entry_id)  # NotFoundError when unknown
-    else:
-        ids = [a.id for _, a in _cache_entries(app, args.task)]
-    service = CacheService(catalog=app.catalog)
-    if ids:
-        # GAP: CacheService has no public "delete entries by id" yet (issue 4); this calls its
-        # internal helper, which also releases the entries' blob references.
-        service._delete_artifacts(ids)
+    ids = list(args.entries) or [a.id for _, a in _cache_entries(app, args.task)]
+    CacheService(catalog=app.catalog).delete_entries(entry_ids=ids)
     if app.out.as_json:
         app.out.json({"removed": ids})
     else:

@@ -24,7 +24,7 @@ is approximate (each put checks, then writes). Serialized execution lives in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -297,6 +297,48 @@ class CacheService:
             with contextlib.suppress(AlreadyExistsError):  # created by a concurrent put
                 self.catalog.create_dataset(dataset=dataset, metadata=metadata)
         return dataset
+
+    def entries(self, *, task: str | None = None) -> list[tuple[str, Artifact]]:
+        """Every cache entry (only ``task``'s, when given) as ``(task name, entry artifact)``,
+        read from the catalog's ``cache.<task>`` datasets of this service's project and domain."""
+        prefix = f"cache.{task}" if task else "cache."
+        found: list[tuple[str, Artifact]] = []
+        token: str | None = None
+        while True:
+            page = self.catalog.list_datasets(
+                project=self.project,
+                domain=self.domain,
+                name_prefix=prefix,
+                limit=500,
+                page_token=token,
+            )
+            for dataset in page:
+                if task and dataset.id.name != prefix:
+                    continue
+                name = dataset.metadata.get("cache_task") or dataset.id.name.removeprefix("cache.")
+                entries = self.catalog.iter_artifacts(dataset=dataset.id, limit=500)
+                found += [(name, artifact) for artifact in entries]
+            token = page.next_token
+            if token is None:
+                return found
+
+    def delete_entries(self, *, entry_ids: Sequence[str]) -> None:
+        """Delete cache entries by artifact id, with their blob references (the blobs stay in
+        the store until garbage collection finds them unreferenced).
+
+        Raises:
+            NotFoundError: an id is not an artifact.
+            CacheError: an id is an artifact that is not a cache entry (nothing is deleted).
+        """
+        ids = list(entry_ids)
+        for entry_id in ids:
+            artifact = self.catalog.get_artifact(artifact_id=entry_id)
+            if acc.ENTRY_KEY not in artifact.metadata:
+                raise CacheError(
+                    f"{entry_id} is an artifact of {artifact.dataset}, not a cache entry; "
+                    f"`cargohold cache ls` lists the entries"
+                )
+        self._delete_artifacts(ids)
 
     def _delete_artifacts(self, artifact_ids: list[str]) -> None:
         self.catalog.database.write(

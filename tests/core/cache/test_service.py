@@ -95,6 +95,23 @@ def test_delete_releases_the_blobs_for_gc(hold: Cargohold) -> None:
     assert service.delete(_key(1)) is False
 
 
+def test_entries_are_listed_and_deleted_by_id(hold: Cargohold) -> None:
+    service = _service(hold)
+    first = service.put(_key(1), {"o0": hold.put("one")})
+    service.put(_key(2, task="tests.other"), {"o0": hold.put("two")})
+    assert {(task, a.id) for task, a in service.entries(task="tests.task")} == {
+        ("tests.task", first.artifact_id)
+    }
+    assert len(service.entries()) == 2
+    service.delete_entries(entry_ids=[first.artifact_id])
+    assert service.get(_key(1)) is None
+    assert service.get(_key(2, task="tests.other")) is not None
+    hold.catalog.create_dataset(dataset="not_a_cache")
+    plain = hold.catalog.create_artifact(dataset="not_a_cache", data={"v": hold.put(1)})
+    with pytest.raises(CacheError, match="not a cache entry"):
+        service.delete_entries(entry_ids=[plain.id])
+
+
 def test_max_age_makes_old_entries_misses_and_replaceable(
     make_catalog: Callable[..., Catalog], hold: Cargohold, clock: FakeClock
 ) -> None:
