@@ -176,27 +176,22 @@ CANDIDATES: dict[str, Callable[[Path], Candidate]] = {
 }
 
 
-def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float, int, int]:
-    """One put and one get: (put seconds, get seconds, peak extra bytes put, get)."""
+def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float]:
+    """One put and one get: (put seconds, get seconds). Memory is measured apart (below)."""
     workdir = Path(tempfile.mkdtemp(prefix="cargohold-bench-"))
     try:
         put, get = CANDIDATES[name](workdir)
         gc.collect()
-        before = rss()
-        with PeakMemory() as peak:
-            start = time.perf_counter()
-            handle = put(frame)
-            put_seconds = time.perf_counter() - start
-        extra_put = peak.peak - before
+        start = time.perf_counter()
+        handle = put(frame)
+        put_seconds = time.perf_counter() - start
         gc.collect()
-        with PeakMemory() as peak:
-            start = time.perf_counter()
-            loaded = get(handle)
-            get_seconds = time.perf_counter() - start
-        extra_get = peak.peak - rss()  # transient use beyond the returned frame
+        start = time.perf_counter()
+        loaded = get(handle)
+        get_seconds = time.perf_counter() - start
         assert len(loaded) == len(frame), f"{name} returned {len(loaded)} rows"
         del loaded
-        return put_seconds, get_seconds, extra_put, extra_get
+        return put_seconds, get_seconds
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -205,17 +200,15 @@ def run_all(names: list[str], frame: pd.DataFrame, repeat: int) -> dict[str, dic
     """Warm every candidate up on a small frame, then run them round-robin ``repeat`` times."""
     for name in names:
         run_once(name, frame.head(10_000))
-    samples: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name in names}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for _ in range(repeat):
         for name in names:
             samples[name].append(run_once(name, frame))
     return {
         name: {
-            "put": statistics.median(s[0] for s in rows),
-            "get": statistics.median(s[1] for s in rows),
-            "total": statistics.median(s[0] + s[1] for s in rows),
-            "mem_put": statistics.median(s[2] for s in rows),
-            "mem_get": statistics.median(s[3] for s in rows),
+            "put": statistics.median(put for put, _ in rows),
+            "get": statistics.median(get for _, get in rows),
+            "total": statistics.median(put + get for put, get in rows),
         }
         for name, rows in samples.items()
     }

@@ -1,11 +1,17 @@
-"""Fixtures shared by the whole suite: real S3 (moto over HTTP) and PostgreSQL."""
+"""Fixtures shared by the whole suite: real S3 (moto over HTTP), PostgreSQL, catalogs.
+
+``make_catalog`` builds catalogs on the ``catalog_url`` of the directory using it (the catalog
+and cache suites parametrize it over SQLite and PostgreSQL).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from cargohold.core.catalog import Catalog
 from tests.support.services import S3Server, moto_s3, postgres_database, require_postgres
 
 
@@ -37,3 +43,18 @@ def fresh_postgres_url() -> Iterator[str]:
     require_postgres()
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
+    """A factory of catalogs on this test's database; each is closed after the test."""
+    made: list[Catalog] = []
+
+    def make(**options: Any) -> Catalog:
+        catalog = Catalog(url=catalog_url, **options)
+        made.append(catalog)
+        return catalog
+
+    yield make
+    for catalog in made:
+        catalog.close()

@@ -65,7 +65,6 @@ class VerifyingReader(io.RawIOBase):
         self._uri = uri
         self._expected = expected_hash
         self._hasher = blake3()
-        self._position = 0
         self._verified = False
 
     def readable(self) -> bool:
@@ -80,7 +79,6 @@ class VerifyingReader(io.RawIOBase):
             return 0
         view[:size] = chunk
         self._hasher.update(chunk)
-        self._position += size
         return size
 
     def _verify(self) -> None:

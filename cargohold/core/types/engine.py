@@ -248,12 +248,6 @@ class TypeEngine:
                 return variant
         return None
 
-    def is_optional(self, python_type: Any) -> bool:
-        """Whether ``python_type`` admits ``None`` (``Optional[X]``, ``X | None``)."""
-        if _is_union(python_type):
-            return type(None) in typing.get_args(python_type)
-        return python_type is type(None)
-
 
 def _is_union(python_type: Any) -> bool:
     origin = typing.get_origin(python_type)

@@ -6,14 +6,13 @@ is created once, and every table is emptied before each test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from cargohold.core.catalog import Catalog, upgrade_schema
+from cargohold.core.catalog import upgrade_schema
 from cargohold.core.catalog.models import Base
 from cargohold.core.hold import Cargohold
 from tests.support.clock import FakeClock
@@ -52,21 +51,6 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store_url(tmp_path: Path) -> str:
     """A local store for this test."""
     return (tmp_path / "store").as_uri()
-
-
-@pytest.fixture
-def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
-    """A factory of catalogs on this test's database, closed after the test."""
-    made: list[Catalog] = []
-
-    def make(**options: Any) -> Catalog:
-        catalog = Catalog(url=catalog_url, **options)
-        made.append(catalog)
-        return catalog
-
-    yield make
-    for catalog in made:
-        catalog.close()
 
 
 @pytest.fixture

@@ -86,21 +86,6 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
-    """A factory of catalogs on this test's database; each is closed after the test."""
-    made: list[Catalog] = []
-
-    def make(**options: Any) -> Catalog:
-        catalog = Catalog(url=catalog_url, **options)
-        made.append(catalog)
-        return catalog
-
-    yield make
-    for catalog in made:
-        catalog.close()
-
-
-@pytest.fixture
 def catalog(make_catalog: Callable[..., Catalog]) -> Catalog:
     """A catalog on an empty database."""
     return make_catalog()
