@@ -8,7 +8,9 @@ Variables and the settings they fill:
 - ``CARGOHOLD_CATALOG_URL``: catalog_url (default ``sqlite:///{home}/catalog.db``)
 - ``CARGOHOLD_INLINE_LIMIT``: inline_limit in bytes (default ``65536``)
 - ``CARGOHOLD_ALLOW_PICKLE``: allow_pickle (default ``false``)
-- ``CARGOHOLD_TABLE_FORMAT``: table_format, ``parquet`` (default) or ``arrow``
+- ``CARGOHOLD_TABLE_FORMAT``: table_format, ``parquet`` (default), ``arrow`` (Arrow IPC) or
+  ``auto`` (Arrow IPC on a local store, where a load is a memory map; Parquet on object stores,
+  where size on the wire counts)
 - ``CARGOHOLD_PROJECT``: project (default ``default``)
 - ``CARGOHOLD_DOMAIN``: domain (default ``development``)
 - ``CARGOHOLD_LINEAGE_NAMESPACE``: lineage_namespace (default ``cargohold``)
@@ -28,11 +30,12 @@ from typing import Any, Literal
 
 from cargohold.core.errors import ConfigurationError
 
-__all__ = ["DEFAULT_INLINE_LIMIT", "Settings", "TableFormat"]
+__all__ = ["DEFAULT_INLINE_LIMIT", "TABLE_FORMATS", "Settings", "TableFormat"]
 
 DEFAULT_INLINE_LIMIT = 64 * 1024
 
-TableFormat = Literal["parquet", "arrow"]
+TableFormat = Literal["parquet", "arrow", "auto"]
+TABLE_FORMATS = ("parquet", "arrow", "auto")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -60,9 +63,9 @@ class Settings:
                 f"inline_limit must be >= 0 bytes, got {self.inline_limit}; "
                 f"set CARGOHOLD_INLINE_LIMIT to a byte count such as 65536"
             )
-        if self.table_format not in ("parquet", "arrow"):
+        if self.table_format not in TABLE_FORMATS:
             raise ConfigurationError(
-                f"table_format must be 'parquet' or 'arrow', got {self.table_format!r}"
+                f"table_format must be 'parquet', 'arrow' or 'auto', got {self.table_format!r}"
             )
 
     @classmethod

@@ -82,8 +82,10 @@ class CargoholdBase(ConfigurableResource):  # type: ignore[type-arg]
     table_format: str | None = Field(
         default=None,
         description=(
-            "File format of tables and data frames: 'parquet' (default) or 'arrow' (Arrow IPC, "
-            "faster to write and read, larger). Default: CARGOHOLD_TABLE_FORMAT."
+            "File format of tables and data frames: 'auto' (default: Arrow IPC on a local "
+            "store, where the downstream load is a memory map with nothing to decode, and "
+            "Parquet on object stores, where the smaller file wins), 'arrow' or 'parquet'. "
+            "Default: CARGOHOLD_TABLE_FORMAT, else 'auto'."
         ),
     )
     inline_limit: int | None = Field(
@@ -116,7 +118,7 @@ class CargoholdBase(ConfigurableResource):  # type: ignore[type-arg]
             store_url=self.store_url,
             store_options=parse_store_options(self.store_options),
             catalog_url=self.catalog_url,
-            table_format=self.table_format,
+            table_format=self.table_format or os.environ.get("CARGOHOLD_TABLE_FORMAT") or "auto",
             inline_limit=self.inline_limit,
             lineage_namespace=self.lineage_namespace,
         )

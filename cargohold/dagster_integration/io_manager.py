@@ -34,6 +34,7 @@ from pydantic import Field, PrivateAttr
 
 from cargohold.core.catalog import Artifact, Catalog
 from cargohold.core.errors import AlreadyExistsError, ConfigurationError, NotFoundError
+from cargohold.core.hold import Cargohold
 from cargohold.core.lineage import catalog_dataset_name
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration import _inputs as inputs
@@ -141,7 +142,11 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         logical_uri = f"{logical.namespace}/{logical.name}"
         written: list[Written] = []
         for key, parts, value in pieces:
-            literal = cached_output_literal(value) or hold.put(value, python_type=python_type)
+            literal = cached_output_literal(value)
+            if literal is None:
+                if asset_path is not None:
+                    _release_superseded(hold, dataset, parts)
+                literal = hold.put(value, python_type=python_type)
             artifact = catalog.create_artifact(
                 dataset=dataset,
                 data={DATA_NAME: literal},
@@ -309,6 +314,22 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             emitter=emitter, instance=context.instance, run_id=run_id, namespace=namespace
         )
         emitter.flush()
+
+
+def _release_superseded(hold: Cargohold, dataset: str, partitions: dict[str, str]) -> None:
+    """Release the cached pages of the version about to be superseded, as an overwrite would:
+    the new version then reuses that memory instead of growing the page cache by its size
+    (which, on a VM that hands freed memory back to its host, costs more than the write). The
+    old version stays whole on disk, in the history."""
+    if not hold.store.is_local:
+        return
+    try:
+        previous = hold.catalog.get_latest(dataset=dataset, partitions=partitions)
+    except NotFoundError:
+        return
+    blob = _literal_of(previous).blob
+    if blob is not None:
+        hold.store.release_cache(blob.uri)
 
 
 def _literal_of(artifact: Artifact) -> Literal:

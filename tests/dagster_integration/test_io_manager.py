@@ -1,5 +1,6 @@
 """Unpartitioned assets and ops through CargoholdIOManager: S3 (moto) store, PostgreSQL catalog."""
 
+import os
 from dataclasses import dataclass
 
 import dagster as dg
@@ -11,6 +12,7 @@ import pytest
 from cargohold.core.catalog import ArtifactQuery
 from cargohold.core.errors import NotFoundError
 from cargohold.dagster_integration import CargoholdIOManager
+from tests.support.pagecache import resident_pages
 
 
 @dataclass
@@ -78,6 +80,8 @@ def test_round_trip_types_columns_and_metadata(io_manager: CargoholdIOManager) -
     hold = io_manager.hold()
     latest = ArtifactQuery.get_latest(dataset="orders", catalog=hold.catalog, hold=hold)
     assert latest is not None
+    assert latest.literal.blob is not None
+    assert latest.literal.blob.format == "parquet"  # the default ("auto") on an object store
     assert latest.id == meta["cargohold/artifact_id"].value
     assert latest.uri == uri
     assert latest.source is not None
@@ -89,6 +93,60 @@ def test_round_trip_types_columns_and_metadata(io_manager: CargoholdIOManager) -
     assert small is not None
     assert small.uri is None
     assert small.load() == "ORDERS"
+
+
+@dg.asset
+def discounted(orders: pd.DataFrame) -> pd.DataFrame:
+    orders.loc[0, "amount"] = 0.0  # a loaded frame is writable, like one built in memory
+    orders["amount"] *= 0.5
+    return orders
+
+
+def test_local_store_moves_frames_as_arrow_ipc(local_io_manager: CargoholdIOManager) -> None:
+    result = dg.materialize([orders, discounted], resources={"io_manager": local_io_manager})
+    assert result.success
+    hold = local_io_manager.hold()
+    for dataset in ("orders", "discounted"):
+        latest = ArtifactQuery.get_latest(dataset=dataset, catalog=hold.catalog, hold=hold)
+        assert latest is not None
+        assert latest.literal.blob is not None
+        assert latest.literal.blob.format == "arrow"
+    frame = result.output_for_node("discounted")
+    assert frame["amount"].tolist()[:2] == [0.0, 0.75]
+    upstream = ArtifactQuery.get_latest(dataset="orders", catalog=hold.catalog, hold=hold)
+    assert upstream is not None
+    assert upstream.load()["amount"].tolist()[:2] == [1.5, 1.5]  # the blob is untouched
+
+
+RUNS = {"count": 0}
+
+
+@dg.asset
+def snapshot() -> pd.DataFrame:
+    RUNS["count"] += 1
+    return pd.DataFrame({"run": [RUNS["count"]] * 200_000, "value": range(200_000)})
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux/BSD only")
+def test_a_new_version_releases_the_cached_pages_of_the_one_it_supersedes(
+    local_io_manager: CargoholdIOManager,
+) -> None:
+    def latest_path() -> str:
+        hold = local_io_manager.hold()
+        latest = ArtifactQuery.get_latest(dataset="snapshot", catalog=hold.catalog, hold=hold)
+        assert latest is not None
+        assert latest.uri is not None
+        return hold.store.local_path(latest.uri)
+
+    assert dg.materialize([snapshot], resources={"io_manager": local_io_manager}).success
+    first = latest_path()
+    assert resident_pages(first) > 0
+    assert dg.materialize([snapshot], resources={"io_manager": local_io_manager}).success
+    second = latest_path()
+    assert second != first
+    assert resident_pages(first) == 0  # released, as an overwrite would
+    assert resident_pages(second) > 0
+    assert os.path.getsize(first) > 0  # and kept: it is version 1 of the history
 
 
 def test_store_options_as_json_string(

@@ -10,7 +10,7 @@ from blake3 import blake3
 
 from cargohold.core.errors import CorruptDataError
 
-__all__ = ["VerifyingReader", "hash_bytes", "hash_file"]
+__all__ = ["VerifyingReader", "hash_bytes", "hash_file", "verify_bytes"]
 
 _MMAP_MIN = 1 << 20
 
@@ -20,6 +20,17 @@ def hash_bytes(data: bytes | memoryview) -> str:
     hasher = blake3(max_threads=blake3.AUTO) if len(data) >= _MMAP_MIN else blake3()
     hasher.update(data)
     return hasher.hexdigest()
+
+
+def verify_bytes(data: Any, *, uri: str, expected_hash: str) -> None:
+    """Check that ``data`` (any buffer) hashes to ``expected_hash``.
+
+    Raises:
+        CorruptDataError: it does not.
+    """
+    actual = hash_bytes(data)
+    if actual != expected_hash:
+        raise CorruptDataError(uri, expected_hash, actual)
 
 
 _CHUNK = 8 << 20

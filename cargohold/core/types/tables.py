@@ -15,22 +15,26 @@ chunks of the wanted columns (see :mod:`cargohold.core.types.parquet_chunks`).
 
 from __future__ import annotations
 
+import mmap
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from cargohold.core.errors import SerializationError, TypeMismatchError
+from cargohold.core.storage.hashing import verify_bytes
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import BlobRef, LiteralType
 from cargohold.core.types.parquet_chunks import chunk_hashes, read_verified_columns
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
 
-__all__ = ["TableTransformer", "read_table", "register", "write_table"]
+__all__ = ["TableTransformer", "read_table", "register", "resolve_table_format", "write_table"]
 
 PANDAS_FRAME = "pandas.DataFrame"
 PANDAS_SERIES = "pandas.Series"
@@ -52,6 +56,7 @@ def write_table(
         StorageError: the store failed; nothing partial is visible.
     """
     extra: dict[str, Any] = {}
+    table_format = resolve_table_format(table_format, store)
     with store.new_blob() as sink:
         if table_format == "arrow":
             with pa.OSFile(sink.path, "wb") as out, ipc.new_file(out, table.schema) as writer:
@@ -62,6 +67,14 @@ def write_table(
             )
             extra["chunks"] = chunk_hashes(sink.path)
     return sink.result, extra
+
+
+def resolve_table_format(table_format: str, store: Store) -> str:
+    """The file format a table is written in: ``auto`` is Arrow IPC on a local store (a load
+    is then a memory map, nothing decoded) and Parquet elsewhere (compressed, for the wire)."""
+    if table_format == "auto":
+        return "arrow" if store.is_local else "parquet"
+    return table_format
 
 
 def _dictionary_columns(table: pa.Table) -> list[str]:
@@ -101,22 +114,36 @@ def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None)
     try:
         if wanted is not None and ref.format == "parquet" and "chunks" in ref.extra:
             return read_verified_columns(ref, store, wanted)
-        source: Any
-        if store.is_local:
-            source = store.local_blob_path(ref.uri, expected_hash=ref.hash)
-        else:
-            source = pa.BufferReader(store.read_bytes(ref.uri, expected_hash=ref.hash))
         if ref.format == "arrow":
-            return _read_ipc(source, wanted)
-        return pq.read_table(source, columns=wanted)
+            table = ipc.open_file(pa.BufferReader(_read_blob(ref, store))).read_all()
+            return table.select(wanted) if wanted is not None else table
+        if store.is_local:
+            return pq.read_table(
+                store.local_blob_path(ref.uri, expected_hash=ref.hash), columns=wanted
+            )
+        return pq.read_table(pa.BufferReader(_read_blob(ref, store)), columns=wanted)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SerializationError(f"cannot read the table at {ref.uri}: {exc}") from exc
 
 
-def _read_ipc(source: Any, columns: list[str] | None) -> pa.Table:
-    handle = pa.memory_map(source) if isinstance(source, str) else source
-    table = ipc.open_file(handle).read_all()
-    return table.select(columns) if columns is not None else table
+def _read_blob(ref: BlobRef, store: Store) -> Any:
+    """The whole blob as an Arrow buffer, verified.
+
+    A local blob is memory-mapped copy-on-write: its pages are the ones already in the page
+    cache (nothing is copied or allocated, which a read into a new buffer would), and writes
+    through a loaded frame land in private copies of the pages they touch, never in the blob
+    (see :func:`_writable_frame`). Blobs are immutable (written once under their hash, removed
+    only by unlinking), so the mapping stays valid as long as the frame lives.
+    """
+    if not store.is_local:
+        return store.read_bytes(ref.uri, expected_hash=ref.hash)
+    with open(store.local_path(ref.uri), "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            data: Any = b""
+        else:
+            data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    verify_bytes(memoryview(data), uri=ref.uri, expected_hash=ref.hash)
+    return pa.py_buffer(data)
 
 
 class _Codec(ABC):
@@ -145,7 +172,87 @@ class _PandasFrame(_Codec):
     def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
         # One block per column and the Arrow buffers released as they convert: numeric columns
         # become pandas data without a second copy, so a load peaks near one frame, not two.
-        return table.to_pandas(split_blocks=True, self_destruct=True)
+        owners = _mutable_memory(table)
+        return _writable_frame(table.to_pandas(split_blocks=True, self_destruct=True), owners)
+
+
+_Memory = list[tuple[int, int, pa.Buffer]]
+_NUMPY_PARTS = ("_ndarray", "_data", "_mask")
+
+
+def _mutable_memory(table: pa.Table) -> _Memory:
+    """The mutable memory behind the columns pandas can share without a copy (fixed-width
+    numbers and times without nulls), as ``(address, size, buffer)``: a mutable Arrow buffer,
+    or the mutable buffer it is a slice of (a blob read whole). This load owns that memory
+    alone, so its frame may write into it. Only those buffers are held, so the others are
+    still released as ``to_pandas`` converts them."""
+    found: dict[int, tuple[int, int, pa.Buffer]] = {}
+    for column in table.columns:
+        kind = column.type
+        if not (
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_timestamp(kind)
+            or pa.types.is_duration(kind)
+        ):
+            continue
+        for chunk in column.chunks:
+            buffer = chunk.buffers()[1] if chunk.null_count == 0 else None
+            while buffer is not None and not buffer.is_mutable:
+                buffer = buffer.parent
+            if buffer is not None:
+                found[buffer.address] = (buffer.address, buffer.size, buffer)
+    return list(found.values())
+
+
+def _writable_frame(frame: Any, owners: _Memory) -> Any:
+    """``frame`` with every column writable, as a frame built in memory is.
+
+    pyarrow hands out numeric columns as read-only views of Arrow memory. A view into memory
+    this load owns (``owners``) becomes a writable view of the same bytes, without a copy; any
+    other read-only column (a remote blob's immutable bytes, a categorical's codes) is copied,
+    one column at a time.
+    """
+    import pandas as pd
+
+    arrays: dict[int, Any] = {}
+    claimed: set[int] = set()
+    changed = False
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        values = column.array
+        fixed = _writable_values(values, column.dtype, owners, claimed)
+        changed = changed or fixed is not values
+        arrays[position] = fixed
+    if not changed:
+        return frame
+    rebuilt = pd.DataFrame(arrays, index=frame.index, copy=False)
+    rebuilt.columns = frame.columns
+    rebuilt.attrs = frame.attrs
+    return rebuilt
+
+
+def _writable_values(values: Any, dtype: Any, owners: _Memory, claimed: set[int]) -> Any:
+    if isinstance(dtype, np.dtype):
+        array = np.asarray(values)
+        if array.flags.writeable:
+            return values
+        start = array.__array_interface__["data"][0]
+        for address, size, buffer in owners:
+            if (
+                address <= start
+                and start + array.nbytes <= address + size
+                and start not in claimed
+                and array.flags.c_contiguous
+            ):
+                claimed.add(start)
+                memory = np.frombuffer(buffer, dtype=np.uint8)
+                return np.ndarray(array.shape, array.dtype, memory, start - address)
+        return array.copy()
+    parts = (getattr(values, name, None) for name in _NUMPY_PARTS)
+    if any(isinstance(part, np.ndarray) and not part.flags.writeable for part in parts):
+        return values.copy()
+    return values
 
 
 class _PandasSeries(_Codec):
@@ -253,7 +360,7 @@ class TableTransformer(TypeTransformer):
         schema = tuple((field.name, str(field.type)) for field in table.schema)
         marker = ctx.blob_marker(
             info,
-            fmt=ctx.table_format,
+            fmt=resolve_table_format(ctx.table_format, ctx.store),
             python_type=codec.name,
             rows=table.num_rows,
             schema=schema,

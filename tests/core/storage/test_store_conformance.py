@@ -19,6 +19,7 @@ from cargohold import (
     Store,
 )
 from cargohold.core.storage.hashing import hash_bytes
+from tests.support.pagecache import resident_pages
 from tests.support.services import S3Server
 
 
@@ -62,6 +63,25 @@ def test_a_deduplicated_write_refreshes_a_local_blob(tmp_path: Path) -> None:
     os.utime(path, (1_000_000_000, 1_000_000_000))
     store.put_bytes(b"old bytes")
     assert os.path.getmtime(path) > 1_000_000_000  # garbage collection sees it as young
+
+
+def test_release_cache_keeps_the_blob_and_ignores_what_it_cannot_release(store: Store) -> None:
+    info = store.put_bytes(b"x" * 100_000)
+    store.release_cache(info.uri)
+    store.release_cache(store.blob_uri("ab" * 32))  # gone (or never written): a hint, no error
+    store.release_cache("file:///elsewhere/blob")  # outside this store
+    assert store.read_bytes(info.uri, expected_hash=info.hash) == b"x" * 100_000
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux/BSD only")
+def test_release_cache_drops_a_local_blobs_cached_pages(tmp_path: Path) -> None:
+    store = Store(f"file://{tmp_path}/store")
+    info = store.put_bytes(os.urandom(4 << 20))
+    path = store.local_path(info.uri)
+    assert resident_pages(path) > 0  # just written (and flushed): still in the page cache
+    store.release_cache(info.uri)
+    assert resident_pages(path) == 0
+    assert store.read_bytes(info.uri, expected_hash=info.hash)
 
 
 def test_new_blob_commits_content_addressed(store: Store) -> None:

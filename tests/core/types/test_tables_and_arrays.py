@@ -45,6 +45,46 @@ def test_dataframe_round_trip_keeps_dtypes_and_index(tmp_path: Path, table_forma
     pd.testing.assert_frame_equal(back, frame)
 
 
+@pytest.mark.parametrize("table_format", ["parquet", "arrow"])
+def test_loaded_frames_are_writable_and_leave_the_blob_alone(
+    tmp_path: Path, table_format: str
+) -> None:
+    hold = Cargohold(store_url=f"file://{tmp_path}/s", table_format=table_format)
+    frame = rich_frame().assign(n=np.arange(6, dtype="float64"))
+    literal = hold.put(frame)
+    back = hold.get(literal)
+    back.loc["r0", "i"] = 99
+    back.loc["r1", "n"] = -1.0
+    back.loc["r2", "ts"] = pd.Timestamp("2020-01-01")
+    back.loc["r3", "tz"] = pd.Timestamp("2020-01-01", tz="Europe/Paris")
+    back.loc["r4", "ni"] = 7
+    back.loc["r5", "f"] = 0.5
+    assert back.loc["r0", "i"] == 99
+    assert back.loc["r1", "n"] == -1.0
+    assert back.loc["r5", "f"] == 0.5
+    pd.testing.assert_frame_equal(hold.get(literal), frame)
+
+
+def test_auto_format_is_arrow_ipc_on_a_local_store(tmp_path: Path) -> None:
+    hold = Cargohold(store_url=f"file://{tmp_path}/s", table_format="auto")
+    literal = hold.put(rich_frame())
+    assert literal.blob is not None
+    assert literal.blob.format == "arrow"
+    pd.testing.assert_frame_equal(hold.get(literal), rich_frame())
+
+
+def test_corrupt_arrow_blob_is_refused(tmp_path: Path) -> None:
+    hold = Cargohold(store_url=f"file://{tmp_path}/s", table_format="arrow")
+    literal = hold.put(rich_frame())
+    assert literal.blob is not None
+    path = Path(literal.blob.uri.removeprefix("file://"))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptDataError):
+        hold.get(literal)
+
+
 def test_multiindex_and_range_index(hold: Cargohold) -> None:
     frame = pd.DataFrame(
         {"v": [1, 2, 3, 4]},
@@ -152,6 +192,15 @@ def test_tables_on_s3(s3_server, tmp_path: Path) -> None:  # type: ignore[no-unt
     literal = hold.put(frame)
     assert literal.blob is not None
     assert literal.blob.uri.startswith(f"s3://{bucket}/root/cas/")
+    auto = Cargohold(
+        store_url=f"s3://{bucket}/root", store_options=s3_server.options(), table_format="auto"
+    )
+    auto_literal = auto.put(frame)
+    assert auto_literal.blob is not None
+    assert auto_literal.blob.format == "parquet"
+    back = auto.get(auto_literal)
+    back.loc["r0", "i"] = 5  # immutable downloaded bytes: the load copies what it must
+    pd.testing.assert_frame_equal(auto.get(auto_literal), frame)
     pd.testing.assert_frame_equal(hold.get(literal), frame)
     assert list(hold.get(literal, columns=["i", "s"]).columns) == ["i", "s"]
     pd.testing.assert_frame_equal(
