@@ -12,6 +12,8 @@
    pays that; an overwrite (FilesystemIOManager) frees its old pages and reuses them. cargohold
    keeps every version on disk but releases the superseded version's cached pages before it
    writes the new one (``Store.release_cache``), so a re-materialization reuses them too.
+   Alternating candidates hands one candidate's freed memory to the next, so ``--blocks``
+   also times each candidate's repetitions back to back, in its own steady state.
 2. Load 30 daily partitions in one downstream step: concurrently (max_concurrency=8) against one
    by one (max_concurrency=1), both through cargohold; timed from the step's start to its
    LOADED_INPUT event, from moto's S3 on loopback (about 1 ms per request, CPU-bound on two
@@ -155,6 +157,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-partitions", action="store_true")
     parser.add_argument(
+        "--blocks",
+        action="store_true",
+        help="run each candidate's 10M-row repetitions back to back instead of alternating "
+        "(each then reuses its own freed memory; see the docstring)",
+    )
+    parser.add_argument(
         "--with-parquet",
         action="store_true",
         help="also time cargohold with table_format='parquet' (its 10M-row decode allocates "
@@ -190,15 +198,19 @@ def main() -> None:
             store_url=f"file://{tmp}/parquet", catalog_url=catalog, table_format="parquet"
         )
     base = FRAME["big"]
-    for repetition in range(args.repeat):
+    if args.blocks:  # each candidate's repetitions back to back: its own steady state
+        order = [(rep, name) for name in candidates for rep in range(args.repeat)]
+    else:
+        order = [(rep, name) for rep in range(args.repeat) for name in candidates]
+    for repetition, name in order:
         # New content every repetition: a content-addressed store must not get to skip the
         # write of a frame it already holds (FilesystemIOManager rewrites it regardless).
         FRAME["big"] = base.assign(id=base["id"] + repetition * args.rows)
-        for name, manager in candidates.items():
-            record(
-                f"10M rows: {name}",
-                timed(lambda m=manager: run([big, big_rows], m, instance=instance)),
-            )
+        manager = candidates[name]
+        record(
+            f"10M rows: {name}",
+            timed(lambda m=manager: run([big, big_rows], m, instance=instance)),
+        )
 
     if not args.skip_partitions:
         partition_loads(args, tmp, instance, record)
