@@ -21,7 +21,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
@@ -30,6 +29,7 @@ from cargohold.core.errors import SerializationError, TypeMismatchError
 from cargohold.core.storage.hashing import verify_bytes
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
+from cargohold.core.types.frame_memory import owned_memory, writable_frame
 from cargohold.core.types.literals import BlobRef, LiteralType
 from cargohold.core.types.parquet_chunks import chunk_hashes, read_verified_columns
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
@@ -132,8 +132,8 @@ def _read_blob(ref: BlobRef, store: Store) -> Any:
     A local blob is memory-mapped copy-on-write: its pages are the ones already in the page
     cache (nothing is copied or allocated, which a read into a new buffer would), and writes
     through a loaded frame land in private copies of the pages they touch, never in the blob
-    (see :func:`_writable_frame`). Blobs are immutable (written once under their hash, removed
-    only by unlinking), so the mapping stays valid as long as the frame lives.
+    (see :mod:`cargohold.core.types.frame_memory`). Blobs are immutable (written once under
+    their hash, removed only by unlinking), so the mapping stays valid while the frame lives.
     """
     if not store.is_local:
         return store.read_bytes(ref.uri, expected_hash=ref.hash)
@@ -172,87 +172,8 @@ class _PandasFrame(_Codec):
     def from_arrow(self, table: pa.Table, ref: BlobRef) -> Any:
         # One block per column and the Arrow buffers released as they convert: numeric columns
         # become pandas data without a second copy, so a load peaks near one frame, not two.
-        owners = _mutable_memory(table)
-        return _writable_frame(table.to_pandas(split_blocks=True, self_destruct=True), owners)
-
-
-_Memory = list[tuple[int, int, pa.Buffer]]
-_NUMPY_PARTS = ("_ndarray", "_data", "_mask")
-
-
-def _mutable_memory(table: pa.Table) -> _Memory:
-    """The mutable memory behind the columns pandas can share without a copy (fixed-width
-    numbers and times without nulls), as ``(address, size, buffer)``: a mutable Arrow buffer,
-    or the mutable buffer it is a slice of (a blob read whole). This load owns that memory
-    alone, so its frame may write into it. Only those buffers are held, so the others are
-    still released as ``to_pandas`` converts them."""
-    found: dict[int, tuple[int, int, pa.Buffer]] = {}
-    for column in table.columns:
-        kind = column.type
-        if not (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or pa.types.is_timestamp(kind)
-            or pa.types.is_duration(kind)
-        ):
-            continue
-        for chunk in column.chunks:
-            buffer = chunk.buffers()[1] if chunk.null_count == 0 else None
-            while buffer is not None and not buffer.is_mutable:
-                buffer = buffer.parent
-            if buffer is not None:
-                found[buffer.address] = (buffer.address, buffer.size, buffer)
-    return list(found.values())
-
-
-def _writable_frame(frame: Any, owners: _Memory) -> Any:
-    """``frame`` with every column writable, as a frame built in memory is.
-
-    pyarrow hands out numeric columns as read-only views of Arrow memory. A view into memory
-    this load owns (``owners``) becomes a writable view of the same bytes, without a copy; any
-    other read-only column (a remote blob's immutable bytes, a categorical's codes) is copied,
-    one column at a time.
-    """
-    import pandas as pd
-
-    arrays: dict[int, Any] = {}
-    claimed: set[int] = set()
-    changed = False
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        values = column.array
-        fixed = _writable_values(values, column.dtype, owners, claimed)
-        changed = changed or fixed is not values
-        arrays[position] = fixed
-    if not changed:
-        return frame
-    rebuilt = pd.DataFrame(arrays, index=frame.index, copy=False)
-    rebuilt.columns = frame.columns
-    rebuilt.attrs = frame.attrs
-    return rebuilt
-
-
-def _writable_values(values: Any, dtype: Any, owners: _Memory, claimed: set[int]) -> Any:
-    if isinstance(dtype, np.dtype):
-        array = np.asarray(values)
-        if array.flags.writeable:
-            return values
-        start = array.__array_interface__["data"][0]
-        for address, size, buffer in owners:
-            if (
-                address <= start
-                and start + array.nbytes <= address + size
-                and start not in claimed
-                and array.flags.c_contiguous
-            ):
-                claimed.add(start)
-                memory = np.frombuffer(buffer, dtype=np.uint8)
-                return np.ndarray(array.shape, array.dtype, memory, start - address)
-        return array.copy()
-    parts = (getattr(values, name, None) for name in _NUMPY_PARTS)
-    if any(isinstance(part, np.ndarray) and not part.flags.writeable for part in parts):
-        return values.copy()
-    return values
+        owners = owned_memory(table)
+        return writable_frame(table.to_pandas(split_blocks=True, self_destruct=True), owners)
 
 
 class _PandasSeries(_Codec):
