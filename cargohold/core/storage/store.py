@@ -366,9 +366,8 @@ class Store(FileAPI):
 
 def _sync_file(path: str) -> None:
     """Flush a file's data to disk before it is renamed into place: without it, a crash soon
-    after the rename can leave a committed name over an empty or partial file (ext4 and XFS
-    allocate lazily). On Linux it also keeps the kernel's backlog of dirty pages short, which
-    keeps large writes steady (a long backlog slows every later write)."""
+    after the rename can leave a committed name (and a catalog row, committed durably) over an
+    empty or partial file, as ext4 and XFS allocate lazily."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
