@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CARGOHOLD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -22,6 +23,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the calling test because what it needs is missing; in CI, fail it instead (CI
+    provides everything, so a skip there would hide a test that never ran)."""
+    import pytest
+
+    if in_ci():
+        pytest.fail(f"{reason}; CI must run this test")
+    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -110,13 +121,10 @@ def postgres_reachable() -> str | None:
 
 def require_postgres() -> None:
     """Skip the calling test when PostgreSQL is down; in CI, fail it instead."""
-    import pytest
 
     reason = postgres_reachable()
     if reason is not None:
-        if in_ci():
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @contextmanager
