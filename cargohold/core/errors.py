@@ -16,6 +16,8 @@ with ``raise ... from exc``, so the original stays attached as ``__cause__``::
     │   └── PathEscapeError           a path would leave the store's root
     ├── CatalogError                  the catalog database failed
     │   ├── NotFoundError             a dataset, artifact, tag or reservation does not exist
+    │   │   └── PartitionNotFoundError (also a FileNotFoundError) an asset or partition was
+    │   │                              never materialized (what Dagster's IO managers raise)
     │   ├── AlreadyExistsError        a dataset, artifact, tag or cache entry already exists
     │   ├── InvalidArgumentError      a name, partition or filter is malformed
     │   ├── ReservationConflictError  another owner holds an unexpired reservation
@@ -43,6 +45,7 @@ __all__ = [
     "InvalidEventError",
     "LineageError",
     "NotFoundError",
+    "PartitionNotFoundError",
     "PathEscapeError",
     "PathExistsError",
     "ProxyError",
@@ -123,6 +126,14 @@ class CatalogError(CargoholdError):
 
 class NotFoundError(CatalogError, LookupError):
     """A dataset, artifact, tag or reservation does not exist (the seed's NOT_FOUND)."""
+
+
+class PartitionNotFoundError(NotFoundError, FileNotFoundError):
+    """An asset (or some of its partitions) has no artifact to load: it was never materialized.
+
+    Also a :class:`FileNotFoundError`, the error Dagster's own IO managers raise for a missing
+    asset or partition, so a ``try`` written for them keeps working.
+    """
 
 
 class AlreadyExistsError(CatalogError):

@@ -19,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from cargohold.core.catalog import Artifact, Catalog
-from cargohold.core.errors import ConfigurationError, NotFoundError
+from cargohold.core.catalog import Artifact, Catalog, DatasetRef
+from cargohold.core.errors import ConfigurationError, NotFoundError, TypeMismatchError
 
 __all__ = [
     "Loaded",
     "Pin",
+    "check_many_annotation",
     "element_type",
     "is_mapping_type",
     "load_concurrently",
@@ -79,7 +80,7 @@ class Pin:
 
 
 def resolve_artifact(
-    catalog: Catalog, *, dataset: str, partitions: Mapping[str, str], pin: Pin
+    catalog: Catalog, *, dataset: DatasetRef, partitions: Mapping[str, str], pin: Pin
 ) -> Artifact:
     """The artifact of ``dataset`` in ``partitions`` that ``pin`` selects.
 
@@ -125,6 +126,23 @@ def is_mapping_type(annotation: Any) -> bool:
     """True for ``dict``, ``dict[str, X]``, ``Mapping[str, X]`` and the like."""
     origin = typing.get_origin(annotation) or annotation
     return isinstance(origin, type) and issubclass(origin, collections.abc.Mapping)
+
+
+def check_many_annotation(annotation: Any, *, dataset: str, count: int) -> None:
+    """Several partitions load into a dict keyed by partition key: the input's annotation must
+    be a dict (or absent, ``Any``, ``object``), as Dagster's ``UPathIOManager`` requires.
+
+    Raises:
+        TypeMismatchError: another annotation.
+    """
+    if annotation in (None, Any, object) or is_mapping_type(annotation):
+        return
+    name = getattr(annotation, "__name__", repr(annotation))
+    raise TypeMismatchError(
+        f"this input loads {count} partitions of {dataset!r} as a dict keyed by partition key, "
+        f"but the type annotation on the input is not a dict ({name}); annotate it as "
+        f"dict[str, {name}]"
+    )
 
 
 def element_type(annotation: Any) -> Any:

@@ -12,13 +12,16 @@ partitions stores one artifact per partition, from
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from dagster import (
+    DataVersion,
     MetadataValue,
+    OutputContext,
     PartitionsDefinition,
     TableColumn,
     TableSchema,
@@ -28,8 +31,16 @@ from dagster import (
 from cargohold.core.catalog import Artifact
 from cargohold.core.errors import TypeMismatchError
 from cargohold.core.types.literals import Literal
+from cargohold.dagster_integration import _context as ctx
 
-__all__ = ["Written", "output_metadata", "split_output"]
+__all__ = [
+    "Written",
+    "artifact_metadata",
+    "attach_metadata",
+    "data_version",
+    "output_metadata",
+    "split_output",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +51,7 @@ class Written:
     artifact: Artifact
     literal: Literal
     uri: str
+    is_none: bool = False
 
 
 def split_output(
@@ -138,39 +150,59 @@ def _size(literal: Literal) -> int:
     return blob.size if blob is not None else len(literal.to_json().encode())
 
 
+def data_version(written: Sequence[Written]) -> DataVersion:
+    """The materialization's data version: the stored value's content hash (several
+    partitions: a hash over theirs, in partition order)."""
+    if len(written) == 1:
+        return DataVersion(written[0].literal.hash)
+    digest = hashlib.sha256()
+    for item in written:
+        digest.update(f"{item.partition_key}={item.literal.hash};".encode())
+    return DataVersion(f"sha256:{digest.hexdigest()}")
+
+
+def artifact_metadata(item: Written, *, ui_url: str | None) -> dict[str, Any]:
+    """The metadata of one stored artifact: row count and schema (tables), uri and path (not
+    for a None value, as FilesystemIOManager), id, version, hash, size and the UI link."""
+    out: dict[str, Any] = {}
+    blob = item.literal.blob
+    if blob is not None and blob.rows is not None:
+        out["dagster/row_count"] = MetadataValue.int(blob.rows)
+    schema = _schema(item.literal)
+    if schema is not None:
+        out["dagster/column_schema"] = MetadataValue.table_schema(schema)
+    if not item.is_none:
+        out["dagster/uri"] = MetadataValue.text(item.uri)
+        out["uri"] = MetadataValue.text(item.uri)
+        out["path"] = MetadataValue.path(item.uri)
+    out["cargohold/artifact_id"] = MetadataValue.text(item.artifact.id)
+    out["cargohold/version"] = MetadataValue.int(item.artifact.version)
+    out["cargohold/hash"] = MetadataValue.text(item.literal.hash)
+    out["cargohold/size"] = MetadataValue.int(_size(item.literal))
+    if ui_url:
+        out["cargohold/url"] = MetadataValue.url(f"{ui_url}/artifacts/{item.artifact.id}")
+    return out
+
+
 def output_metadata(
-    *, written: Sequence[Written], dataset: str, logical_uri: str
+    *, written: Sequence[Written], dataset: str, logical_uri: str, ui_url: str | None = None
 ) -> dict[str, Any]:
     """The output metadata of a materialization (see the IO manager's docstring).
 
-    One artifact: its uri (``dagster/uri``, ``uri``, ``path``), id, version and hash. Several
-    (a range run): ``logical_uri`` (the catalog dataset) as uri, and per partition the
-    artifact id, version and uri under ``cargohold/artifacts``.
+    One artifact: :func:`artifact_metadata`. Several (a range run): the dataset's logical uri,
+    the partition count, the total size, and per partition the artifact id, version and uri
+    under ``cargohold/artifacts``; each partition's own metadata goes on its materialization
+    (:func:`attach_metadata`).
     """
     if not written:
         return {}
-    first = written[0]
-    rows = [
-        w.literal.blob.rows for w in written if w.literal.blob and w.literal.blob.rows is not None
-    ]
     out: dict[str, Any] = {"cargohold/dataset": MetadataValue.text(dataset)}
-    if rows:
-        out["dagster/row_count"] = MetadataValue.int(sum(rows))
-    schema = _schema(first.literal)
-    if schema is not None:
-        out["dagster/column_schema"] = MetadataValue.table_schema(schema)
-    size = sum(_size(w.literal) for w in written)
-    out["cargohold/size"] = MetadataValue.int(size)
     if len(written) == 1:
-        out["dagster/uri"] = MetadataValue.text(first.uri)
-        out["uri"] = MetadataValue.text(first.uri)
-        out["path"] = MetadataValue.path(first.uri)
-        out["cargohold/artifact_id"] = MetadataValue.text(first.artifact.id)
-        out["cargohold/version"] = MetadataValue.int(first.artifact.version)
-        out["cargohold/hash"] = MetadataValue.text(first.literal.hash)
+        out.update(artifact_metadata(written[0], ui_url=ui_url))
         return out
     out["dagster/uri"] = MetadataValue.text(logical_uri)
     out["uri"] = MetadataValue.text(logical_uri)
+    out["cargohold/size"] = MetadataValue.int(sum(_size(w.literal) for w in written))
     out["cargohold/partitions"] = MetadataValue.int(len(written))
     out["cargohold/artifacts"] = MetadataValue.json(
         {
@@ -183,3 +215,37 @@ def output_metadata(
         }
     )
     return out
+
+
+def attach_metadata(
+    context: OutputContext,
+    *,
+    written: Sequence[Written],
+    dataset: str,
+    logical_uri: str,
+    ui_url: str | None,
+) -> None:
+    """Put the output metadata on ``context`` and, in a run, each partition's own metadata on
+    that partition's materialization and the content-hash data version on the asset.
+
+    Raises:
+        DagsterInvariantViolationError: as Dagster raises it for malformed metadata.
+    """
+    if not written:
+        return
+    context.add_output_metadata(
+        output_metadata(written=written, dataset=dataset, logical_uri=logical_uri, ui_url=ui_url)
+    )
+    step = ctx.step_context(context)
+    if step is None or not context.has_asset_key:
+        return
+    key = context.asset_key
+    if len(written) > 1:
+        for item in written:
+            step.add_asset_metadata(
+                artifact_metadata(item, ui_url=ui_url),
+                asset_key=key,
+                partition_key=item.partition_key,
+            )
+    if not step.has_data_version(key):
+        step.set_data_version(key, data_version(written))

@@ -25,21 +25,23 @@ partition key. Reads are recorded in the catalog; lineage in :mod:`.lineage`.
 
 from __future__ import annotations
 
-import contextlib
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
 from pydantic import Field, PrivateAttr
 
-from cargohold.core.catalog import Artifact, Catalog
-from cargohold.core.errors import AlreadyExistsError, ConfigurationError, NotFoundError
+from cargohold.core.catalog import Artifact, Catalog, DatasetID
+from cargohold.core.errors import ConfigurationError, NotFoundError, PartitionNotFoundError
 from cargohold.core.hold import Cargohold
 from cargohold.core.lineage import catalog_dataset_name
 from cargohold.core.types.literals import Literal
+from cargohold.dagster_integration import _context as ctx
 from cargohold.dagster_integration import _inputs as inputs
 from cargohold.dagster_integration._base import CargoholdBase
-from cargohold.dagster_integration._outputs import Written, output_metadata, split_output
+from cargohold.dagster_integration._datasets import readable_dataset, writable_dataset
+from cargohold.dagster_integration._outputs import Written, attach_metadata, split_output
 from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
 from cargohold.dagster_integration.lineage import LineageRead, StepLineage, run_context
 from cargohold.dagster_integration.naming import (
@@ -49,10 +51,11 @@ from cargohold.dagster_integration.naming import (
     partition_values,
 )
 
-__all__ = ["DATA_NAME", "CargoholdIOManager"]
+__all__ = ["DATA_NAME", "UI_URL_VARIABLE", "CargoholdIOManager"]
 
 DATA_NAME = "value"
 TAGS_METADATA = "cargohold/tags"
+UI_URL_VARIABLE = "CARGOHOLD_UI_URL"
 _OP_DIMENSION = "run"
 
 
@@ -63,6 +66,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         default=8,
         ge=1,
         description="How many partitions one input loads at the same time (threads).",
+    )
+    ui_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the cargohold web UI; each materialization then links to its "
+            "artifact's page ({ui_url}/artifacts/{artifact_id}). Default: CARGOHOLD_UI_URL, "
+            "else no link."
+        ),
     )
 
     _lineage: StepLineage = PrivateAttr(default_factory=StepLineage)
@@ -76,23 +87,28 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         """Store ``obj`` as one artifact per partition and attach the output metadata.
 
+        Works inside a run and on a context from ``build_output_context`` alike. A range run's
+        partitions each get their own metadata (row count, uri, version, schema, link); the
+        materialization's ``DataVersion`` is the stored value's content hash.
+
         Raises:
             TypeMismatchError: a range run's output cannot be split by partition.
             SerializationError: the value cannot be stored (no transformer, pickle off).
             CatalogError, StorageError: the catalog or the store failed.
             ConfigurationError: a setting or the asset's cargohold metadata is malformed.
         """
-        if context.dagster_type.is_nothing:
+        if ctx.is_nothing(context):
             return
+        ident = ctx.output_identity(context)
         hold = self.hold()
         catalog = hold.catalog
         definition = dict(context.definition_metadata or {})
-        annotation = context.dagster_type.typing_type
+        annotation = ctx.annotation(context)
         if context.has_asset_key:
             dataset = dataset_name(context.asset_key)
             asset_path: list[str] | None = list(context.asset_key.path)
         else:
-            dataset = _op_dataset(context.job_name, context.step_key, context.name)
+            dataset = _op_dataset(ident.job, ident.step_key, context.name)
             asset_path = None
         pieces: list[tuple[str | None, dict[str, str], Any]]
         python_type = inputs.as_type_of(annotation)
@@ -111,28 +127,19 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             pieces = [(key, partition_values(pdef, key, dims), value) for key, value in split]
         elif asset_path is None:
             dims = (_OP_DIMENSION,)
-            pieces = [
-                (
-                    None,
-                    {
-                        _OP_DIMENSION: _op_run_key(
-                            context.run_id, context.step_key, context.mapping_key
-                        )
-                    },
-                    obj,
-                )
-            ]
+            run_key = _op_run_key(ident.run_id, ident.step_key, context.mapping_key)
+            pieces = [(None, {_OP_DIMENSION: run_key}, obj)]
         else:
             dims = ()
             pieces = [(None, {}, obj)]
-        self._ensure_dataset(catalog, dataset, dims, asset_path)
+        target = self._target_dataset(context, catalog, dataset, dims, asset_path)
         settings = hold.settings
         source = run_context(
             namespace=settings.lineage_namespace,
-            job=context.job_name,
-            run_id=context.run_id,
+            job=ident.job,
+            run_id=ident.run_id,
             asset_path=asset_path,
-            step_key=context.step_key,
+            step_key=ident.step_key,
             domain=settings.domain,
         )
         tags = _tags(definition)
@@ -145,65 +152,84 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             literal = cached_output_literal(value)
             if literal is None:
                 if asset_path is not None:
-                    _release_superseded(hold, dataset, parts)
+                    _release_superseded(hold, target, parts)
                 literal = hold.put(value, python_type=python_type)
             artifact = catalog.create_artifact(
-                dataset=dataset,
+                dataset=target,
                 data={DATA_NAME: literal},
                 partitions=parts,
-                metadata=_artifact_metadata(context, key),
+                metadata=_artifact_metadata(ident, context, key),
                 source=source,
             )
             for tag in tags:
-                catalog.move_tag(dataset=dataset, tag=tag, artifact_id=artifact.id)
+                catalog.move_tag(dataset=target, tag=tag, artifact_id=artifact.id)
             uri = literal.blob.uri if literal.blob is not None else logical_uri
-            written.append(Written(partition_key=key, artifact=artifact, literal=literal, uri=uri))
-        context.add_output_metadata(
-            output_metadata(written=written, dataset=dataset, logical_uri=logical_uri)
+            written.append(
+                Written(
+                    partition_key=key,
+                    artifact=artifact,
+                    literal=literal,
+                    uri=uri,
+                    is_none=value is None,
+                )
+            )
+        attach_metadata(
+            context,
+            written=written,
+            dataset=dataset,
+            logical_uri=logical_uri,
+            ui_url=self.ui_base_url(),
         )
-        if asset_path is not None:
+        if asset_path is not None and ctx.step_context(context) is not None:
             self._lineage.complete(
                 emitter=self.emitter(),
                 context=source,
-                step_key=context.step_key,
+                step_key=ident.step_key,
                 outputs=[(w.literal, dataset, str(w.artifact.version)) for w in written],
             )
 
-    def _ensure_dataset(
+    def ui_base_url(self) -> str | None:
+        """The web UI's base URL (``ui_url``, else ``CARGOHOLD_UI_URL``), or None."""
+        base = self.ui_url or os.environ.get(UI_URL_VARIABLE) or ""
+        return base.rstrip("/") or None
+
+    def _target_dataset(
         self,
+        context: OutputContext,
         catalog: Catalog,
         dataset: str,
         dims: Sequence[str],
         asset_path: Sequence[str] | None,
-    ) -> None:
-        try:
-            found = catalog.get_dataset(dataset=dataset)
-        except NotFoundError:
-            metadata = {"orchestrator": "dagster"}
-            if asset_path is not None:
-                metadata["dagster.asset_key"] = "/".join(asset_path)
-            with contextlib.suppress(AlreadyExistsError):  # another step created it first
-                catalog.create_dataset(dataset=dataset, partition_keys=dims, metadata=metadata)
-            return
-        if tuple(found.partition_keys) != tuple(dims):
-            raise ConfigurationError(
-                f"dataset {dataset!r} in the catalog is partitioned by "
-                f"{list(found.partition_keys)}, but this asset writes {list(dims)}; set the "
-                f"asset's metadata 'cargohold/partition_key' to match, or rename the asset"
+    ) -> DatasetID:
+        metadata = {"orchestrator": "dagster"}
+        if asset_path is not None:
+            metadata["dagster.asset_key"] = "/".join(asset_path)
+        target, previous = writable_dataset(catalog, name=dataset, dims=dims, metadata=metadata)
+        if previous is not None:
+            ctx.warn(
+                context,
+                f"cargohold: {dataset!r} was partitioned by {list(previous.partition_keys)} and "
+                f"is now partitioned by {list(dims)}: new artifacts go to dataset version "
+                f"{target.version}; version {previous.id.version} stays in the catalog as history",
             )
+        return target
 
     # -- reading ------------------------------------------------------------------------------
 
     def load_input(self, context: InputContext) -> Any:
         """The value of the upstream asset (or op output) the input names.
 
-        Returns one value, or for several partitions (or a dict annotation) a dict keyed by
-        partition key; partitions without an artifact are left out when the input's metadata
-        has ``allow_missing_partitions``.
+        Works inside a run and outside one (``Definitions.load_asset_value``,
+        ``AssetValueLoader``, ``build_input_context``). Returns one value, or for several
+        partitions (or a dict annotation) a dict keyed by partition key; None when the input
+        maps to no upstream partition (a self-dependent asset's first partition). Partitions
+        without an artifact (or an asset never materialized) are left out when the input's
+        metadata has ``allow_missing_partitions``.
 
         Raises:
-            NotFoundError: the dataset, a partition or the pinned artifact does not exist (the
-                message names the asset and the partitions).
+            PartitionNotFoundError: (also a ``FileNotFoundError``) the asset, a partition or the
+                pinned artifact does not exist; the message names the asset and partitions.
+            TypeMismatchError: several partitions load into an input not annotated as a dict.
             SerializationError, StorageError, CatalogError: as the core raises them.
             ConfigurationError: malformed pin metadata.
         """
@@ -213,54 +239,68 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         pin = inputs.Pin.from_metadata(metadata)
         columns = metadata.get("columns")
         allow_missing = bool(metadata.get("allow_missing_partitions", False))
-        annotation = context.dagster_type.typing_type
+        annotation = ctx.annotation(context)
         upstream = context.upstream_output
         if context.has_asset_key:
             dataset = dataset_name(context.asset_key)
         elif upstream is not None:
-            dataset = _op_dataset(upstream.job_name, upstream.step_key, upstream.name)
+            up = ctx.output_identity(upstream)
+            dataset = _op_dataset(up.job, up.step_key, upstream.name)
         else:
             raise ConfigurationError(
                 "CargoholdIOManager loads inputs from assets or upstream op outputs; this input "
                 "has neither (give it a default value or a dagster_type loader)"
             )
+        partitioned = context.has_asset_key and context.has_asset_partitions
+        keys: list[str] = list(context.asset_partition_keys) if partitioned else [""]
+        if partitioned and not keys:
+            return None  # no upstream partitions, as Dagster's IO managers
+        many = partitioned and (len(keys) != 1 or inputs.is_mapping_type(annotation))
+        if len(keys) > 1:
+            inputs.check_many_annotation(annotation, dataset=dataset, count=len(keys))
+        as_type = inputs.element_type(annotation) if many else inputs.as_type_of(annotation)
+        if partitioned:
+            upstream_meta = upstream.definition_metadata if upstream is not None else None
+            dims: tuple[str, ...] | None = partition_dimensions(
+                context.asset_partitions_def, upstream_meta
+            )
+        else:
+            dims = () if context.has_asset_key else (_OP_DIMENSION,)
         try:
-            ds = catalog.get_dataset(dataset=dataset)
+            ds = readable_dataset(catalog, name=dataset, dims=dims)
         except NotFoundError as exc:
-            raise NotFoundError(
+            if allow_missing and partitioned:
+                ctx.warn(context, f"cargohold: {dataset} was never materialized; loaded nothing")
+                return {} if many else None
+            raise PartitionNotFoundError(
                 f"no dataset {dataset!r} in the catalog: materialize the upstream asset first "
                 f"(through CargoholdIOManager or another cargohold producer)"
             ) from exc
-        step_key = context.step_context.step.key
-        settings = hold.settings
-        reader = run_context(
-            namespace=settings.lineage_namespace,
-            job=context.step_context.job_name,
-            run_id=context.step_context.run_id,
-            asset_path=None,
-            step_key=step_key,
-            domain=settings.domain,
-        )
-        partitioned = context.has_asset_key and context.has_asset_partitions
-        keys: list[str] = list(context.asset_partition_keys) if partitioned else [""]
-        many = partitioned and (len(keys) != 1 or inputs.is_mapping_type(annotation))
-        as_type = inputs.element_type(annotation) if many else inputs.as_type_of(annotation)
+        step = ctx.step_context(context)
+        reader = None
+        if step is not None:
+            settings = hold.settings
+            reader = run_context(
+                namespace=settings.lineage_namespace,
+                job=step.job_name,
+                run_id=step.run_id,
+                asset_path=None,
+                step_key=step.step.key,
+                domain=settings.domain,
+            )
 
         def partitions_of(key: str) -> dict[str, str]:
             if partitioned:
                 return partition_values(context.asset_partitions_def, key, ds.partition_keys)
             if not context.has_asset_key and upstream is not None:
-                return {
-                    _OP_DIMENSION: _op_run_key(
-                        upstream.run_id, upstream.step_key, upstream.mapping_key
-                    )
-                }
+                up = ctx.output_identity(upstream)
+                return {_OP_DIMENSION: _op_run_key(up.run_id, up.step_key, upstream.mapping_key)}
             return {}
 
         def load_one(key: str) -> inputs.Loaded:
             try:
                 artifact = inputs.resolve_artifact(
-                    catalog, dataset=dataset, partitions=partitions_of(key), pin=pin
+                    catalog, dataset=ds.id, partitions=partitions_of(key), pin=pin
                 )
             except NotFoundError as exc:
                 return inputs.Loaded(key=key, missing=exc)
@@ -268,7 +308,8 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             value = hold.get(literal, as_type=as_type, columns=columns)
             if not columns:
                 remember_input(value, literal)  # a cached asset keys on it without re-reading
-            catalog.record_read(artifact_id=artifact.id, source=reader)
+            if reader is not None:
+                catalog.record_read(artifact_id=artifact.id, source=reader)
             return inputs.Loaded(key=key, value=value, artifact=artifact)
 
         loaded = inputs.load_concurrently(keys, load_one, max_concurrency=self.max_concurrency)
@@ -276,27 +317,28 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         if missing and not allow_missing:
             names = [item.key for item in missing] if partitioned else []
             where = f" partitions {names}" if names else ""
-            raise NotFoundError(
+            raise PartitionNotFoundError(
                 f"asset {dataset!r} has no artifact ({pin.describe()}) for{where or ' it'}; "
                 f"materialize it first, or set allow_missing_partitions=True in the input's "
                 f"metadata to skip missing partitions"
             ) from missing[0].missing
         for item in missing:
-            context.log.warning(f"cargohold: skipped missing partition {item.key} of {dataset}")
+            ctx.warn(context, f"cargohold: skipped missing partition {item.key} of {dataset}")
         found = [item for item in loaded if item.missing is None]
-        self._lineage.record_reads(
-            run_id=reader.run_id,
-            step_key=step_key,
-            reads=[
-                LineageRead(
-                    literal=_literal_of(item.artifact),
-                    dataset=dataset,
-                    version=str(item.artifact.version),
-                )
-                for item in found
-                if item.artifact is not None
-            ],
-        )
+        if reader is not None:
+            self._lineage.record_reads(
+                run_id=reader.run_id,
+                step_key=step.step.key,
+                reads=[
+                    LineageRead(
+                        literal=_literal_of(item.artifact),
+                        dataset=dataset,
+                        version=str(item.artifact.version),
+                    )
+                    for item in found
+                    if item.artifact is not None
+                ],
+            )
         if many:
             return {item.key: item.value for item in found}
         return found[0].value if found else None
@@ -306,7 +348,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         """Emit FAIL for assets that failed in this process, then flush lineage (bounded)."""
         emitter = self._emitter
-        run_id = context.run_id
+        run_id = context.run.run_id if context.run is not None else None
         if emitter is None or not emitter.enabled or run_id is None:
             return
         namespace = self.hold().settings.lineage_namespace
@@ -316,7 +358,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         emitter.flush()
 
 
-def _release_superseded(hold: Cargohold, dataset: str, partitions: dict[str, str]) -> None:
+def _release_superseded(hold: Cargohold, dataset: DatasetID, partitions: dict[str, str]) -> None:
     """Release the cached pages of the version about to be superseded, as an overwrite would:
     the new version then reuses that memory instead of growing the page cache by its size
     (which, on a VM that hands freed memory back to its host, costs more than the write). The
@@ -360,8 +402,10 @@ def _tags(metadata: Mapping[str, Any]) -> list[str]:
     raise ConfigurationError(f"{TAGS_METADATA} must be a str or a list of str, got {tags!r}")
 
 
-def _artifact_metadata(context: OutputContext, partition_key: str | None) -> dict[str, str]:
-    out = {"dagster.run_id": context.run_id, "dagster.job": context.job_name}
+def _artifact_metadata(
+    ident: ctx.OutputIdentity, context: OutputContext, partition_key: str | None
+) -> dict[str, str]:
+    out = {"dagster.run_id": ident.run_id, "dagster.job": ident.job}
     if context.has_asset_key:
         out["dagster.asset_key"] = "/".join(context.asset_key.path)
     if partition_key is not None:

@@ -83,10 +83,18 @@ def test_single_run_range_stores_one_artifact_per_partition(
     tags = _range_tags("2026-11-01", "2026-11-04")
     result = dg.materialize([backfilled, backfilled_dict], resources=resources, tags=tags)
     assert result.success
-    meta = result.asset_materializations_for_node("backfilled")[0].metadata
-    assert meta["cargohold/partitions"].value == 4
-    assert meta["dagster/row_count"].value == 8
     catalog = io_manager.hold().catalog
+    events = result.asset_materializations_for_node("backfilled")
+    assert [e.partition for e in events] == DAILY.get_partition_keys()[:4]
+    for event in events:  # each partition carries its own metadata, not the run's
+        meta = event.metadata
+        assert meta["cargohold/partitions"].value == 4
+        assert meta["dagster/row_count"].value == 2
+        assert [c.name for c in meta["dagster/column_schema"].schema.columns] == ["day", "v"]
+        own = catalog.get_artifact(artifact_id=meta["cargohold/artifact_id"].value)
+        assert own.partitions == {"date": event.partition}
+        assert meta["cargohold/version"].value == own.version
+        assert meta["uri"].value == own.data["value"].blob.uri
     for name in ("backfilled", "backfilled_dict"):
         page = catalog.list_artifacts(dataset=name, limit=100)
         assert sorted(a.partitions["date"] for a in page) == DAILY.get_partition_keys()[:4]
