@@ -122,7 +122,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 partitions_def=pdef,
                 column=definition.get(PARTITION_COLUMN_METADATA),
             )
-            if len(keys) > 1:
+            if len(keys) > 1 or (isinstance(obj, Mapping) and split[0][1] is not obj):
                 python_type = inputs.element_type(annotation) if isinstance(obj, Mapping) else None
             pieces = [(key, partition_values(pdef, key, dims), value) for key, value in split]
         elif asset_path is None:

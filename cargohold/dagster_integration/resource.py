@@ -8,7 +8,11 @@
         frame = cargohold.load(latest, columns=["region", "amount"])
 
 It takes the same configuration as :class:`~cargohold.dagster_integration.CargoholdIOManager`
-and builds its :class:`~cargohold.core.hold.Cargohold` on first use in each process.
+and builds its :class:`~cargohold.core.hold.Cargohold` on first use in each process. Configure
+both once, so they read and write the same store and catalog::
+
+    io_manager = CargoholdIOManager(store_url="s3://bucket/data", catalog_url="postgresql://...")
+    resources = {"io_manager": io_manager, "cargohold": CargoholdResource.of(io_manager)}
 """
 
 from __future__ import annotations
@@ -20,12 +24,21 @@ from cargohold.core.catalog import ArtifactQuery, Catalog, QueriedArtifact
 from cargohold.core.hold import Cargohold
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration._base import CargoholdBase
+from cargohold.dagster_integration.io_manager import CargoholdIOManager
 
 __all__ = ["CargoholdResource"]
 
 
 class CargoholdResource(CargoholdBase):
     """Query the catalog (latest artifact, listings) and load or store values."""
+
+    @classmethod
+    def of(cls, io_manager: CargoholdIOManager) -> CargoholdResource:
+        """The resource reading the store and catalog ``io_manager`` writes (every setting the
+        two share is copied: store, its options, catalog, table format, inline limit, lineage
+        namespace)."""
+        shared = {name: getattr(io_manager, name) for name in CargoholdBase.model_fields}
+        return cls(**shared)
 
     @property
     def cargohold(self) -> Cargohold:
