@@ -14,6 +14,10 @@ says). ``dagster dev -f definitions.py`` shows them.
   into a dict keyed by date; days not materialized yet are skipped.
 * ``sales_job``: both daily assets, on the multiprocess executor.
 
+Outside a run (a notebook, a script), Dagster's own loader reads the same values::
+
+    defs.load_asset_value("daily_sales", partition_key="2026-11-01")
+
 Downstream, anyone can query the catalog::
 
     ArtifactQuery.get_latest(dataset="daily_sales", partition_keys={"date": "2026-11-02"})
@@ -89,12 +93,14 @@ sales_job = dg.define_asset_job(
     executor_def=dg.multiprocess_executor,
 )
 
+# one line replaces FilesystemIOManager(); unset fields come from CARGOHOLD_* variables
+io_manager = CargoholdIOManager()
+
 defs = dg.Definitions(
     assets=[daily_sales, region_totals, weekly_report],
     jobs=[sales_job],
     resources={
-        # one line replaces FilesystemIOManager(); unset fields come from CARGOHOLD_* variables
-        "io_manager": CargoholdIOManager(),
-        "cargohold": CargoholdResource(),
+        "io_manager": io_manager,
+        "cargohold": CargoholdResource.of(io_manager),  # the same store and catalog
     },
 )
