@@ -4,13 +4,12 @@
 
     from cargohold.dagster_integration import CargoholdIOManager, CargoholdResource
 
+    io_manager = CargoholdIOManager(store_url="s3://bucket/data", catalog_url="...")
     defs = Definitions(
         assets=[...],
-        resources={
-            "io_manager": CargoholdIOManager(store_url="s3://bucket/data", catalog_url="..."),
-            "cargohold": CargoholdResource(store_url="s3://bucket/data", catalog_url="..."),
-        },
+        resources={"io_manager": io_manager, "cargohold": CargoholdResource.of(io_manager)},
     )
+    defs.load_asset_value("daily_sales", partition_key="2026-11-01")  # outside a run too
 
 Caching an asset (skip its body when its version and inputs are unchanged): see
 :func:`cached_asset`. This package imports Dagster; the core (``cargohold.core``) never does.

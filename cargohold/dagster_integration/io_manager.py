@@ -11,16 +11,23 @@ Replace ``FilesystemIOManager`` or ``S3PickleIOManager`` in one line::
 
 Writing: the value goes through the type engine (frames as Parquet, arrays, dataclasses, pydantic
 models, files...; small values inline), and every materialization becomes a new artifact version
-of the asset's dataset in the catalog (naming rules in :mod:`.naming`); history is kept. Output
-metadata: ``dagster/uri``, ``uri``, ``path``, ``dagster/row_count``, ``dagster/column_schema``,
-``cargohold/artifact_id``, ``cargohold/version``, ``cargohold/size`` (bytes),
-``cargohold/hash``, ``cargohold/dataset``. Asset metadata ``cargohold/tags`` (a list) moves
-those tags (``latest``, ``production``) to each new artifact.
+of the asset's dataset in the catalog (naming rules in :mod:`.naming`; a changed partitioning
+writes a new dataset version, :mod:`._datasets`); history is kept. Output metadata, per
+partition (also in a single-run backfill): ``dagster/uri``, ``uri``, ``path`` (not for a None
+value), ``dagster/row_count``, ``dagster/column_schema``, ``cargohold/artifact_id``,
+``cargohold/version``, ``cargohold/size`` (bytes), ``cargohold/hash``, ``cargohold/dataset``,
+and ``cargohold/url`` (the artifact's page) when ``ui_url`` / ``CARGOHOLD_UI_URL`` is set. The
+materialization's ``DataVersion`` is the value's content hash. Asset metadata ``cargohold/tags``
+(a list) moves those tags (``latest``, ``production``) to each new artifact.
 
 Reading: the latest version, or the one the input pins (see :mod:`._inputs`), loaded as the
 input's annotation (a Parquet table as pandas, pyarrow or polars); ``columns`` reads only those
 columns. Several partitions load concurrently (``max_concurrency``) into a dict keyed by
-partition key. Reads are recorded in the catalog; lineage in :mod:`.lineage`.
+partition key; an input mapped to no upstream partition loads None; a missing one raises
+``PartitionNotFoundError`` (also a ``FileNotFoundError``). Reads in a run are recorded in the
+catalog; lineage in :mod:`.lineage`. Everything works outside a run as well
+(``Definitions.load_asset_value``, ``build_input_context``, ``build_output_context``), as with
+Dagster's own IO managers; such reads are not recorded (there is no run to attribute them to).
 """
 
 from __future__ import annotations
