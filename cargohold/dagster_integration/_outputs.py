@@ -29,7 +29,7 @@ from dagster import (
 )
 
 from cargohold.core.catalog import Artifact
-from cargohold.core.errors import TypeMismatchError
+from cargohold.core.errors import ConfigurationError, TypeMismatchError
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration import _context as ctx
 
@@ -40,7 +40,10 @@ __all__ = [
     "data_version",
     "output_metadata",
     "split_output",
+    "tags_to_move",
 ]
+
+TAGS_METADATA = "cargohold/tags"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,3 +252,19 @@ def attach_metadata(
             )
     if not step.has_data_version(key):
         step.set_data_version(key, data_version(written))
+
+
+def tags_to_move(metadata: Mapping[str, Any]) -> list[str]:
+    """The tags asset metadata ``cargohold/tags`` moves to each new artifact.
+
+    Raises:
+        ConfigurationError: not a str or a list of str.
+    """
+    tags = metadata.get(TAGS_METADATA)
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        return [tags]
+    if isinstance(tags, list | tuple) and all(isinstance(tag, str) for tag in tags):
+        return list(tags)
+    raise ConfigurationError(f"{TAGS_METADATA} must be a str or a list of str, got {tags!r}")

@@ -48,12 +48,20 @@ from cargohold.dagster_integration import _context as ctx
 from cargohold.dagster_integration import _inputs as inputs
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration._datasets import readable_dataset, writable_dataset
-from cargohold.dagster_integration._outputs import Written, attach_metadata, split_output
+from cargohold.dagster_integration._outputs import (
+    Written,
+    attach_metadata,
+    split_output,
+    tags_to_move,
+)
 from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
 from cargohold.dagster_integration.lineage import LineageRead, StepLineage, run_context
 from cargohold.dagster_integration.naming import (
+    OP_DIMENSION,
     PARTITION_COLUMN_METADATA,
     dataset_name,
+    op_dataset_name,
+    op_run_key,
     partition_dimensions,
     partition_values,
 )
@@ -61,9 +69,7 @@ from cargohold.dagster_integration.naming import (
 __all__ = ["DATA_NAME", "UI_URL_VARIABLE", "CargoholdIOManager"]
 
 DATA_NAME = "value"
-TAGS_METADATA = "cargohold/tags"
 UI_URL_VARIABLE = "CARGOHOLD_UI_URL"
-_OP_DIMENSION = "run"
 
 
 class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
@@ -115,7 +121,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             dataset = dataset_name(context.asset_key)
             asset_path: list[str] | None = list(context.asset_key.path)
         else:
-            dataset = _op_dataset(ident.job, ident.step_key, context.name)
+            dataset = op_dataset_name(ident.job, ident.step_key, context.name)
             asset_path = None
         pieces: list[tuple[str | None, dict[str, str], Any]]
         python_type = inputs.as_type_of(annotation)
@@ -133,9 +139,9 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 python_type = inputs.element_type(annotation) if isinstance(obj, Mapping) else None
             pieces = [(key, partition_values(pdef, key, dims), value) for key, value in split]
         elif asset_path is None:
-            dims = (_OP_DIMENSION,)
-            run_key = _op_run_key(ident.run_id, ident.step_key, context.mapping_key)
-            pieces = [(None, {_OP_DIMENSION: run_key}, obj)]
+            dims = (OP_DIMENSION,)
+            run_key = op_run_key(ident.run_id, ident.step_key, context.mapping_key)
+            pieces = [(None, {OP_DIMENSION: run_key}, obj)]
         else:
             dims = ()
             pieces = [(None, {}, obj)]
@@ -149,7 +155,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             step_key=ident.step_key,
             domain=settings.domain,
         )
-        tags = _tags(definition)
+        tags = tags_to_move(definition)
         logical = catalog_dataset_name(
             project=settings.project, domain=catalog.domain, dataset=dataset
         )
@@ -252,7 +258,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             dataset = dataset_name(context.asset_key)
         elif upstream is not None:
             up = ctx.output_identity(upstream)
-            dataset = _op_dataset(up.job, up.step_key, upstream.name)
+            dataset = op_dataset_name(up.job, up.step_key, upstream.name)
         else:
             raise ConfigurationError(
                 "CargoholdIOManager loads inputs from assets or upstream op outputs; this input "
@@ -272,7 +278,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 context.asset_partitions_def, upstream_meta
             )
         else:
-            dims = () if context.has_asset_key else (_OP_DIMENSION,)
+            dims = () if context.has_asset_key else (OP_DIMENSION,)
         try:
             ds = readable_dataset(catalog, name=dataset, dims=dims)
         except NotFoundError as exc:
@@ -301,7 +307,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 return partition_values(context.asset_partitions_def, key, ds.partition_keys)
             if not context.has_asset_key and upstream is not None:
                 up = ctx.output_identity(upstream)
-                return {_OP_DIMENSION: _op_run_key(up.run_id, up.step_key, upstream.mapping_key)}
+                return {OP_DIMENSION: op_run_key(up.run_id, up.step_key, upstream.mapping_key)}
             return {}
 
         def load_one(key: str) -> inputs.Loaded:
@@ -385,28 +391,6 @@ def _literal_of(artifact: Artifact) -> Literal:
     """The artifact's value: its ``value`` entry (cargohold adapters) or its only entry."""
     found = artifact.data.get(DATA_NAME)
     return found if found is not None else next(iter(artifact.data.values()))
-
-
-def _op_dataset(job: str, step_key: str, output: str) -> str:
-    base = step_key.split("[", 1)[0]
-    return f"{job}.{base}.{output}"
-
-
-def _op_run_key(run_id: str, step_key: str, mapping_key: str | None) -> str:
-    """The partition value of an op output: the run id, the mapped step's key, the mapping key."""
-    mapped = step_key[step_key.index("[") :] if "[" in step_key else ""
-    return run_id + mapped + (f"[{mapping_key}]" if mapping_key else "")
-
-
-def _tags(metadata: Mapping[str, Any]) -> list[str]:
-    tags = metadata.get(TAGS_METADATA)
-    if tags is None:
-        return []
-    if isinstance(tags, str):
-        return [tags]
-    if isinstance(tags, list | tuple) and all(isinstance(tag, str) for tag in tags):
-        return list(tags)
-    raise ConfigurationError(f"{TAGS_METADATA} must be a str or a list of str, got {tags!r}")
 
 
 def _artifact_metadata(

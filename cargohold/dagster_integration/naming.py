@@ -27,15 +27,20 @@ from dagster import (
 from cargohold.core.errors import ConfigurationError
 
 __all__ = [
+    "OP_DIMENSION",
     "PARTITION_COLUMN_METADATA",
     "PARTITION_KEY_METADATA",
     "dataset_name",
+    "op_dataset_name",
+    "op_run_key",
     "partition_dimensions",
     "partition_values",
 ]
 
 PARTITION_KEY_METADATA = "cargohold/partition_key"
 PARTITION_COLUMN_METADATA = "cargohold/partition_column"
+OP_DIMENSION = "run"
+"""The partition key of an op output's dataset: one value per run (and mapped step)."""
 
 
 def dataset_name(asset_key: AssetKey | Sequence[str]) -> str:
@@ -84,3 +89,15 @@ def partition_values(
         by_dimension = partition_key.keys_by_dimension
         return {name: str(by_dimension[name]) for name in dimensions}
     return {dimensions[0]: str(partition_key)}
+
+
+def op_dataset_name(job: str, step_key: str, output: str) -> str:
+    """The catalog dataset of an op output: ``{job}.{op}.{output}`` (no mapping key)."""
+    base = step_key.split("[", 1)[0]
+    return f"{job}.{base}.{output}"
+
+
+def op_run_key(run_id: str, step_key: str, mapping_key: str | None) -> str:
+    """The partition value of an op output: the run id, the mapped step's key, the mapping key."""
+    mapped = step_key[step_key.index("[") :] if "[" in step_key else ""
+    return run_id + mapped + (f"[{mapping_key}]" if mapping_key else "")

@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 
 from cargohold.core.catalog import ArtifactQuery
 from cargohold.core.errors import NotFoundError
-from cargohold.dagster_integration import CargoholdIOManager
+from cargohold.dagster_integration import CargoholdIOManager, CargoholdResource
 from tests.support.pagecache import resident_pages
 
 
@@ -221,3 +222,28 @@ def test_failing_asset_fails_the_run(local_io_manager: CargoholdIOManager) -> No
     assert not result.success
     with pytest.raises(NotFoundError):
         local_io_manager.hold().catalog.get_dataset(dataset="broken")
+
+
+def test_resource_of_the_io_manager_reads_what_it_wrote(tmp_path: Path) -> None:
+    manager = CargoholdIOManager(
+        store_url=f"file://{tmp_path}/elsewhere",
+        catalog_url=f"sqlite:///{tmp_path}/elsewhere.db",
+        table_format="parquet",
+    )
+    resource = CargoholdResource.of(manager)
+    assert resource.settings() == manager.settings()
+
+    @dg.asset
+    def written() -> list[int]:
+        return [1, 2]
+
+    @dg.asset(deps=[written])
+    def queried(cargohold: CargoholdResource) -> list[int]:
+        latest = cargohold.get_latest(dataset="written")
+        assert latest is not None
+        return list(cargohold.load(latest))
+
+    result = dg.materialize(
+        [written, queried], resources={"io_manager": manager, "cargohold": resource}
+    )
+    assert result.output_for_node("queried") == [1, 2]
