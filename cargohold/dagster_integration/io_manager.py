@@ -20,7 +20,8 @@ those tags (``latest``, ``production``) to each new artifact.
 Reading: the latest version, or the one the input pins (see :mod:`._inputs`), loaded as the
 input's annotation (a Parquet table as pandas, pyarrow or polars); ``columns`` reads only those
 columns. Several partitions load concurrently (``max_concurrency``) into a dict keyed by
-partition key. Reads are recorded in the catalog; lineage in :mod:`.lineage`.
+partition key, or, for an input annotated with a table type, into one table with the partition
+columns (see :mod:`._scan_inputs`). Reads are recorded in the catalog; lineage in :mod:`.lineage`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cargohold.core.hold import Cargohold
 from cargohold.core.lineage import catalog_dataset_name
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration import _inputs as inputs
+from cargohold.dagster_integration import _scan_inputs as scan_inputs
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration._outputs import Written, output_metadata, split_output
 from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
@@ -244,6 +246,7 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         partitioned = context.has_asset_key and context.has_asset_partitions
         keys: list[str] = list(context.asset_partition_keys) if partitioned else [""]
         many = partitioned and (len(keys) != 1 or inputs.is_mapping_type(annotation))
+        one_table = scan_inputs.table_kind(annotation) if many else None
         as_type = inputs.element_type(annotation) if many else inputs.as_type_of(annotation)
 
         def partitions_of(key: str) -> dict[str, str]:
@@ -265,6 +268,9 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             except NotFoundError as exc:
                 return inputs.Loaded(key=key, missing=exc)
             literal = _literal_of(artifact)
+            if one_table:  # read below, all partitions as one scan
+                catalog.record_read(artifact_id=artifact.id, source=reader)
+                return inputs.Loaded(key=key, artifact=artifact)
             value = hold.get(literal, as_type=as_type, columns=columns)
             if not columns:
                 remember_input(value, literal)  # a cached asset keys on it without re-reading
@@ -297,6 +303,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 if item.artifact is not None
             ],
         )
+        if one_table:
+            return scan_inputs.as_one_table(
+                [(item.artifact, _literal_of(item.artifact)) for item in found if item.artifact],
+                kind=one_table,
+                store=hold.store,
+                partition_keys=ds.partition_keys,
+                columns=columns,
+            )
         if many:
             return {item.key: item.value for item in found}
         return found[0].value if found else None

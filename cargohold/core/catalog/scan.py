@@ -62,7 +62,7 @@ from cargohold.core.errors import (
     TypeMismatchError,
 )
 from cargohold.core.storage.store import Store
-from cargohold.core.types.literals import BlobRef
+from cargohold.core.types.literals import BlobRef, Literal
 from cargohold.core.types.verified_file import ScanStats, VerifiedBlobFile
 
 if TYPE_CHECKING:
@@ -84,6 +84,19 @@ class ScanPart:
     artifact: Artifact
     partitions: Mapping[str, str]
     blob: BlobRef
+
+    @classmethod
+    def of(cls, artifact: Artifact, literal: Literal, *, partition_keys: Sequence[str]) -> ScanPart:
+        """The part reading ``literal`` (one of ``artifact``'s data entries).
+
+        Raises:
+            TypeMismatchError: the literal is not a table stored as Parquet or Arrow IPC.
+        """
+        return cls(
+            artifact=artifact,
+            partitions={k: artifact.partitions.get(k, "") for k in partition_keys},
+            blob=_check_table(artifact, literal),
+        )
 
     def describe(self) -> str:
         """``date=2026-11-01`` style name of the partition."""
@@ -175,6 +188,10 @@ def _table_blob(artifact: Artifact, data_name: str | None) -> BlobRef:
         raise InvalidArgumentError(
             f"artifact {artifact.id} has data {sorted(data)}; pick one with data_name="
         )
+    return _check_table(artifact, literal)
+
+
+def _check_table(artifact: Artifact, literal: Literal) -> BlobRef:
     blob = literal.blob
     if literal.type.kind != "table" or blob is None or blob.format not in _FORMATS:
         raise TypeMismatchError(
