@@ -172,15 +172,21 @@ class VerifiedBlobFile(io.RawIOBase):
     # -- serving --------------------------------------------------------------------------
 
     def _fill(self, view: memoryview, start: int, end: int) -> None:
-        view[: end - start] = bytes(end - start)
         if end <= self._footer_start:
             for chunk_start, chunk_end, group, name in self._chunks:
                 if chunk_start < end and chunk_end > start and (group, name) not in self._done:
                     self._verify_chunk(group, name)
-        for offset, data in self._pieces.items():
+        cursor = start  # verified pieces are copied; only the gaps between them are zeroed
+        for offset, data in sorted(self._pieces.items()):
             lo, hi = max(offset, start), min(offset + len(data), end)
-            if lo < hi:
-                view[lo - start : hi - start] = data[lo - offset : hi - offset]
+            if lo >= hi:
+                continue
+            if lo > cursor:
+                view[cursor - start : lo - start] = bytes(lo - cursor)
+            view[lo - start : hi - start] = data[lo - offset : hi - offset]
+            cursor = max(cursor, hi)
+        if cursor < end:
+            view[cursor - start : end - start] = bytes(end - cursor)
 
     def _verify_chunk(self, group: int, name: str) -> None:
         """Fetch and verify one column chunk (or, without per-chunk hashes, the whole column)."""
