@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.bases.operator import BaseOperator
 
-from cargohold.airflow_provider import records
+from cargohold.airflow_provider import partition_scan, records
 from cargohold.airflow_provider._runtime import current_task, task_context
 from cargohold.airflow_provider.hooks import CargoholdHook
 
@@ -182,7 +182,9 @@ class PublishArtifactOperator(_CatalogOperator):
 
 class LoadArtifactOperator(_CatalogOperator):
     """Load the latest (or ``version`` / ``tag``) artifact of a dataset partition and return
-    its value (read only ``columns`` of a table); the read is recorded in the catalog.
+    its value (read only ``columns`` of a table); the read is recorded in the catalog. A
+    partition range (``{"date": {"ge": ..., "le": ...}}``, a list, ``Range``, ``OneOf``) returns
+    one DataFrame of every matching partition, with the partition keys as columns.
 
     Raises:
         NotFoundError: no such dataset, partition, version or tag.
@@ -210,9 +212,22 @@ class LoadArtifactOperator(_CatalogOperator):
         self.columns = list(columns) if columns else None
 
     def execute(self, context: Any) -> Any:
-        """Find the artifact, record the read and return its value."""
+        """Find the artifact, record the read and return its value (for a partition range, one
+        DataFrame of every matching partition: see :mod:`.partition_scan`)."""
         hold = self._hold()
         catalog = hold.catalog
+        spans = partition_scan.partition_filters(self.partitions)
+        if spans is not None:
+            version = None if self.version in (None, "") else int(str(self.version))
+            return partition_scan.load_frame(
+                hold,
+                dataset=self.dataset,
+                partitions=spans,
+                columns=self.columns,
+                version=version,
+                tag=self.tag or None,
+                reader=self._context(hold, {}),
+            )
         if self.tag:
             artifact = catalog.get_artifact(dataset=self.dataset, tag=self.tag)
         else:

@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common(suppress=True)
     admin.register(commands, common)
     catalog.register(commands, common)
+    from cargohold.cli import sql  # the `sql` command (cargohold[sql])
+
+    sql.register(commands, common)
     return parser
 
 

@@ -141,7 +141,8 @@ def check_many_annotation(annotation: Any, *, dataset: str, count: int) -> None:
     raise TypeMismatchError(
         f"this input loads {count} partitions of {dataset!r} as a dict keyed by partition key, "
         f"but the type annotation on the input is not a dict ({name}); annotate it as "
-        f"dict[str, {name}]"
+        f"dict[str, {name}], or as a table type (pandas.DataFrame, pyarrow.Table, "
+        f"polars.LazyFrame, ScannedTable) to load them as one table"
     )
 
 

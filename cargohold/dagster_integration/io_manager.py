@@ -23,7 +23,8 @@ materialization's ``DataVersion`` is the value's content hash. Asset metadata ``
 Reading: the latest version, or the one the input pins (see :mod:`._inputs`), loaded as the
 input's annotation (a Parquet table as pandas, pyarrow or polars); ``columns`` reads only those
 columns. Several partitions load concurrently (``max_concurrency``) into a dict keyed by
-partition key; an input mapped to no upstream partition loads None; a missing one raises
+partition key, or, for an input annotated with a table type, into one table with the partition
+columns (see :mod:`._scan_inputs`); an input mapped to no upstream partition loads None; a missing one raises
 ``PartitionNotFoundError`` (also a ``FileNotFoundError``). Reads in a run are recorded in the
 catalog; lineage in :mod:`.lineage`. Everything works outside a run as well
 (``Definitions.load_asset_value``, ``build_input_context``, ``build_output_context``), as with
@@ -46,6 +47,7 @@ from cargohold.core.lineage import catalog_dataset_name
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration import _context as ctx
 from cargohold.dagster_integration import _inputs as inputs
+from cargohold.dagster_integration import _scan_inputs as scan_inputs
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration._datasets import readable_dataset, writable_dataset
 from cargohold.dagster_integration._outputs import (
@@ -269,7 +271,8 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         if partitioned and not keys:
             return None  # no upstream partitions, as Dagster's IO managers
         many = partitioned and (len(keys) != 1 or inputs.is_mapping_type(annotation))
-        if len(keys) > 1:
+        one_table = scan_inputs.table_kind(annotation) if many else None
+        if len(keys) > 1 and one_table is None:
             inputs.check_many_annotation(annotation, dataset=dataset, count=len(keys))
         as_type = inputs.element_type(annotation) if many else inputs.as_type_of(annotation)
         if partitioned:
@@ -317,12 +320,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 )
             except NotFoundError as exc:
                 return inputs.Loaded(key=key, missing=exc)
+            if reader is not None:
+                catalog.record_read(artifact_id=artifact.id, source=reader)
+            if one_table:  # read below, all partitions as one scan
+                return inputs.Loaded(key=key, artifact=artifact)
             literal = _literal_of(artifact)
             value = hold.get(literal, as_type=as_type, columns=columns)
             if not columns:
                 remember_input(value, literal)  # a cached asset keys on it without re-reading
-            if reader is not None:
-                catalog.record_read(artifact_id=artifact.id, source=reader)
             return inputs.Loaded(key=key, value=value, artifact=artifact)
 
         loaded = inputs.load_concurrently(keys, load_one, max_concurrency=self.max_concurrency)
@@ -351,6 +356,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                     for item in found
                     if item.artifact is not None
                 ],
+            )
+        if one_table:
+            return scan_inputs.as_one_table(
+                [(item.artifact, _literal_of(item.artifact)) for item in found if item.artifact],
+                kind=one_table,
+                store=hold.store,
+                partition_keys=ds.partition_keys,
+                columns=columns,
             )
         if many:
             return {item.key: item.value for item in found}

@@ -33,7 +33,9 @@ from cargohold.core.errors import InvalidArgumentError, NotFoundError
 from cargohold.core.types.literals import Literal as CargoLiteral
 
 if TYPE_CHECKING:
+    from cargohold.core.catalog.scan import ScannedTable, Version
     from cargohold.core.hold import Cargohold
+    from cargohold.core.storage.store import Store
 
 __all__ = [
     "ArtifactQuery",
@@ -367,3 +369,59 @@ class ArtifactQuery:
             if limit is not None and len(out) >= limit:
                 break
         return out
+
+    @classmethod
+    def scan(
+        cls,
+        *,
+        dataset: DatasetRef | None = None,
+        task_name: str | None = None,
+        partition_keys: Mapping[str, object] | None = None,
+        columns: list[str] | None = None,
+        filter: Any = None,
+        version: Version = None,
+        producer: object = None,
+        data_name: str | None = None,
+        catalog: Catalog | None = None,
+        store: Store | None = None,
+        hold: Cargohold | None = None,
+    ) -> ScannedTable:
+        """Every matching partition of a table dataset as one lazy :class:`ScannedTable`.
+
+        ``partition_keys`` selects partitions as in :meth:`list_artifacts` (values, ``Range``,
+        ``OneOf``; no blob is opened for the others); ``version`` picks each partition's
+        artifact: the latest (None), an int version, a tag, or a ``datetime`` (the dataset as it
+        was then). ``columns`` and ``filter`` are pushed into the read (see
+        :mod:`cargohold.core.catalog.scan` for the filter forms and exactly what is verified).
+        Give ``catalog`` and ``store`` (or ``hold``; default ``Cargohold.from_env()``).
+
+        Raises:
+            InvalidArgumentError: both or neither of dataset/task_name, a bad filter or version.
+            NotFoundError: the dataset does not exist, or a pinned version is missing.
+            TypeMismatchError: a partition is not a table, or column types cannot be combined.
+        """
+        from cargohold.core.catalog.queries import OneOf, Range
+        from cargohold.core.catalog.scan import ScannedTable, plan_scan
+
+        if store is None and hold is None:
+            from cargohold.core.hold import Cargohold
+
+            hold = Cargohold.from_env()
+        catalog, hold, target, specs = cls._resolve(dataset, task_name, producer, catalog, hold)
+        if store is None:
+            assert hold is not None  # made above when neither store nor hold was given
+            store = hold.store
+        given = dict(partition_keys or {})
+        plain = {k: v for k, v in given.items() if not isinstance(v, Range | OneOf)}
+        keys: dict[str, object] = {**given, **normalize_partition_keys(plain, specs=specs)}
+        parts = plan_scan(
+            catalog, dataset=target, partitions=keys, version=version, data_name=data_name
+        )
+        found = catalog.get_dataset(dataset=target)
+        return ScannedTable(
+            parts=parts,
+            store=store,
+            partition_keys=found.partition_keys,
+            columns=columns,
+            filter=filter,
+        )

@@ -293,6 +293,19 @@ class Store(FileAPI):
             verify_bytes(data, uri=uri, expected_hash=expected_hash)
         return data
 
+    def read_range(self, uri: str, *, offset: int, length: int) -> bytes:
+        """Read ``length`` bytes of a blob from ``offset`` (one ranged request on object
+        stores), unverified: the caller checks them against a hash of that range.
+
+        Raises:
+            BlobNotFoundError: the blob does not exist.
+            StorageError: the store failed.
+        """
+        path = self._path(uri)
+        with storage_errors(f"reading {uri}"):
+            data: bytes = self.fs.cat_file(path, start=offset, end=offset + length)
+        return data
+
     def open_blob(self, uri: str, *, expected_hash: str | None = None) -> BinaryIO:
         """Open a blob as a stream; reading it to the end verifies ``expected_hash``.
 

@@ -22,7 +22,7 @@ from cargohold.core.storage.hashing import hash_ranges
 from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef
 
-__all__ = ["chunk_hashes", "read_verified_columns"]
+__all__ = ["chunk_hashes", "read_verified_columns", "row_group_ranges"]
 
 _FOOTER_TAIL = 8  # 4-byte little-endian footer length + "PAR1"
 
@@ -59,7 +59,33 @@ def chunk_hashes(path: str) -> dict[str, Any]:
         name: hash_ranges(path, [(start, n) for start, n in spans])
         for name, spans in _column_ranges(metadata).items()
     }
-    return {"footer": hash_ranges(path, [footer_range]), "columns": columns}
+    out: dict[str, Any] = {"footer": hash_ranges(path, [footer_range]), "columns": columns}
+    if metadata.num_row_groups > 1:
+        # One hash per column chunk too, so a scan that skips row groups verifies what it reads
+        # (with one row group, a column's hash is its chunk's hash).
+        out["row_groups"] = [
+            {name: hash_ranges(path, spans) for name, spans in group.items()}
+            for group in row_group_ranges(metadata)
+        ]
+    return out
+
+
+def row_group_ranges(metadata: Any) -> list[dict[str, list[tuple[int, int]]]]:
+    """Per row group: the byte ranges ``(offset, length)`` of each top-level column's chunks
+    (several for a nested column, one per leaf)."""
+    names = [metadata.schema.column(j).path.split(".")[0] for j in range(metadata.num_columns)]
+    groups: list[dict[str, list[tuple[int, int]]]] = []
+    for r in range(metadata.num_row_groups):
+        group = metadata.row_group(r)
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            start = chunk.data_page_offset
+            if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+                start = min(start, chunk.dictionary_page_offset)
+            spans.setdefault(names[j], []).append((start, chunk.total_compressed_size))
+        groups.append(spans)
+    return groups
 
 
 def _hash_ranges(pieces: Iterable[bytes]) -> str:
