@@ -23,8 +23,9 @@ materialization's ``DataVersion`` is the value's content hash. Asset metadata ``
 Reading: the latest version, or the one the input pins (see :mod:`._inputs`), loaded as the
 input's annotation (a Parquet table as pandas, pyarrow or polars); ``columns`` reads only those
 columns. Several partitions load concurrently (``max_concurrency``) into a dict keyed by
-partition key, or, for an input annotated with a table type, into one table with the partition
-columns (see :mod:`._scan_inputs`); an input mapped to no upstream partition loads None; a missing one raises
+partition key, or, for an input annotated with a table type, into one table with the
+partition columns (see :mod:`._scan_inputs`); an input mapped to no upstream partition loads
+None; a missing one raises
 ``PartitionNotFoundError`` (also a ``FileNotFoundError``). Reads in a run are recorded in the
 catalog; lineage in :mod:`.lineage`. Everything works outside a run as well
 (``Definitions.load_asset_value``, ``build_input_context``, ``build_output_context``), as with
