@@ -51,7 +51,6 @@ from cargohold.core.proxy import (
     DataProxy,
     DataResponse,
     DownloadLink,
-    ProxyServer,
     UploadLocation,
 )
 from cargohold.core.storage.store import BlobInfo, Store
@@ -170,7 +169,6 @@ __all__ = [
     "PathEscapeError",
     "PathExistsError",
     "ProxyError",
-    "ProxyServer",
     "QueriedArtifact",
     "Range",
     "Reservation",
