@@ -13,15 +13,19 @@
       container: container,
       elements: elements,
       wheelSensitivity: 0.3,
+      maxZoom: 1.6,
+      minZoom: 0.05,
       style: [
-        { selector: "node", style: { "label": "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 4, "background-color": "#0f766e", "width": 18, "height": 18 } },
+        { selector: "node", style: { "label": "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 140, "text-valign": "bottom", "text-margin-y": 4, "background-color": "#0f766e", "width": 18, "height": 18 } },
         { selector: "node[kind = 'job']", style: { "shape": "round-rectangle", "background-color": "#6366f1", "width": 22, "height": 14 } },
         { selector: "node[kind = 'dataset']", style: { "shape": "barrel", "background-color": "#0891b2" } },
         { selector: "node[root = 'yes']", style: { "border-width": 3, "border-color": "#f59e0b" } },
         { selector: "edge", style: { "width": 1.2, "line-color": "#9ca3af", "target-arrow-color": "#9ca3af", "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8 } }
       ],
-      layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1, animate: false, transform: function (node, pos) { return { x: pos.y, y: pos.x }; } }
+      layout: { name: "preset" }
     });
+    cy.layout({ name: "breadthfirst", directed: true, roots: cy.nodes().roots(), spacingFactor: 1.6, animate: false,
+                transform: function (node, pos) { return { x: pos.y, y: pos.x }; } }).run();
     cy.on("tap", "node", function (evt) {
       var path = evt.target.data("path");
       if (path) { window.location.href = base + path; }
