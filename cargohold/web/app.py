@@ -65,7 +65,8 @@ __all__ = ["WebSettings", "create_app"]
 _HERE = Path(__file__).parent
 _COOKIE = "cargohold_token"
 _CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
 )
 _LINK_SECONDS = 900

@@ -26,14 +26,18 @@ def test_every_page_has_a_json_twin(server: WebServer, demo: Demo) -> None:
     assert [m["label"] for m in ds["calendar"]] == ["November 2026"]
     art = _get(server, f"/api/artifacts/{demo.clean[0]}").json()
     frame = next(o for o in art["data"] if o["name"] == "frame")
-    assert frame["rows"] == 53 and frame["content_hash"] and frame["size"] > 0
+    assert frame["rows"] == 53
+    assert frame["content_hash"]
+    assert frame["size"] > 0
     assert frame["preview"]["columns"] == ["order_id", "amount", "city"]
     assert art["reads"][0]["source"]["url"] == "http://dagster.example/runs/rep-1"
     preview = _get(server, f"/api/artifacts/{demo.raw[0]}/preview?rows=2&columns=1").json()
-    assert preview["columns"] == ["order_id"] and preview["rows"] == [[0], [1]]
+    assert preview["columns"] == ["order_id"]
+    assert preview["rows"] == [[0], [1]]
     graph = _get(server, f"/api/lineage/artifacts/{demo.raw[0]}").json()
     kinds = sorted({n["kind"] for n in graph["nodes"]})
-    assert kinds == ["artifact", "job"] and graph["edges"]
+    assert kinds == ["artifact", "job"]
+    assert graph["edges"]
     cache = _get(server, "/api/cache").json()
     assert [e["id"] for e in cache["entries"]] == [demo.cache_entry]
     run = _get(server, "/api/runs/etl/r-2026-11-01?task=clean").json()
@@ -47,9 +51,11 @@ def test_every_page_has_a_json_twin(server: WebServer, demo: Demo) -> None:
 
 def test_errors_are_json_with_status(server: WebServer, demo: Demo) -> None:
     missing = _get(server, "/api/artifacts/nope")
-    assert missing.status_code == 404 and "nope" in missing.json()["error"]
+    assert missing.status_code == 404
+    assert "nope" in missing.json()["error"]
     bad = _get(server, f"/api/artifacts/{demo.raw[0]}/preview?rows=100000")
-    assert bad.status_code == 400 and "rows" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert "rows" in bad.json()["error"]
     depth = _get(server, f"/api/lineage/artifacts/{demo.raw[0]}?depth=99")
     assert depth.status_code == 400
     assert _get(server, "/api/datasets?page_token=garbage").status_code == 400
@@ -93,7 +99,8 @@ def test_token_gate(demo: Demo) -> None:
         assert ok.status_code == 200
         with httpx.Client(base_url=server.url, timeout=10, follow_redirects=True) as browser:
             page = browser.get("/?token=s3cret")
-            assert page.status_code == 200 and "raw_orders" in page.text
+            assert page.status_code == 200
+            assert "raw_orders" in page.text
             assert str(page.url) == server.url + "/"
             assert browser.get("/cache").status_code == 200  # the cookie carries it
         link = server.proxy.create_download_link(artifact=demo.raw[0], output="frame")

@@ -89,7 +89,8 @@ def test_artifact_page_preview_source_and_download(
     source = browser.find_element(_by("ID"), "source-link").get_attribute("href")
     assert source == "http://airflow.example/dags/etl/runs/r-2026-11-01/tasks/ingest"
     link = section.find_element(_by("CSS_SELECTOR"), "a.download").get_attribute("href")
-    assert link.startswith(server.url + "/v1/data/") and "sig=" in link
+    assert link.startswith(server.url + "/v1/data/")
+    assert "sig=" in link
     screenshot(browser, SHOTS, "artifact")
     _no_errors(browser)
 
@@ -145,14 +146,17 @@ def test_dataset_lineage_and_cache_and_run_pages(
     _no_errors(browser)
     _open(browser, server.url + "/cache")
     rows = browser.find_elements(_by("CSS_SELECTOR"), "#cache tbody tr")
-    assert len(rows) == 1 and "etl.clean" in rows[0].text
+    assert len(rows) == 1
+    assert "etl.clean" in rows[0].text
     screenshot(browser, SHOTS, "cache")
     _no_errors(browser)
     _open(browser, server.url + "/runs/etl/r-2026-11-01?task=clean")
     wrote = browser.find_elements(_by("CSS_SELECTOR"), "#written tbody tr")
     read = browser.find_elements(_by("CSS_SELECTOR"), "#read tbody tr")
-    assert len(wrote) == 1 and "clean_orders" in wrote[0].text
-    assert len(read) == 1 and "raw_orders" in read[0].text
+    assert len(wrote) == 1
+    assert "clean_orders" in wrote[0].text
+    assert len(read) == 1
+    assert "raw_orders" in read[0].text
     screenshot(browser, SHOTS, "run")
     _no_errors(browser)
 
