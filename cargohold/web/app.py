@@ -233,7 +233,7 @@ class _Handlers:
             return {"error": str(exc)}
 
     def _proxy(self, request: Request) -> DataProxy:
-        base = str(request.base_url).rstrip("/")
+        base = f"{request.url.scheme}://{request.url.netloc}{_base(request)}"
         return DataProxy(
             hold=self.hold,
             base_url=base,
