@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -49,6 +50,7 @@ from cargohold.core.errors import (
     NotFoundError,
     ProxyError,
     SerializationError,
+    StorageError,
 )
 from cargohold.core.proxy.service import DataProxy
 from cargohold.core.proxy.signing import DEFAULT_MAX_EXPIRES_IN, UrlSigner
@@ -145,6 +147,9 @@ class _TokenGate:
 
 
 class _SecurityHeaders:
+    """Adds the security headers, and ``Server-Timing: app;dur=<ms>`` (time to the response's
+    first byte inside the application)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -152,11 +157,14 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        start = time.perf_counter()
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                took = (time.perf_counter() - start) * 1000
                 headers = list(message.get("headers", []))
                 headers += [
+                    (b"server-timing", f"app;dur={took:.2f}".encode()),
                     (b"content-security-policy", _CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
@@ -229,7 +237,7 @@ class _Handlers:
             return {"error": f"output {output!r} is inline; its value is on the page"}
         try:
             return preview_table(blob, self.hold.store, rows=rows, columns=columns)
-        except (SerializationError, BlobNotFoundError) as exc:
+        except (SerializationError, StorageError) as exc:
             return {"error": str(exc)}
 
     def _proxy(self, request: Request) -> DataProxy:
@@ -248,7 +256,7 @@ class _Handlers:
             link = self._proxy(request).create_download_link(
                 artifact=artifact_id, output=output["name"], expires_in=_LINK_SECONDS
             )
-        except (ConfigurationError, ProxyError) as exc:
+        except (ConfigurationError, ProxyError, StorageError) as exc:
             return {"error": str(exc)}
         return link.to_dict()
 

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 50
-DATASET_PAGE_SIZE = 200
+DATASET_PAGE_SIZE = 100
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

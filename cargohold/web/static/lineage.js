@@ -31,6 +31,7 @@
       if (path) { window.location.href = base + path; }
     });
     window.cargoholdGraph = cy;
+    container.setAttribute("data-ready-ms", String(Math.round(performance.now())));
     container.setAttribute("data-status", "ready");
     container.setAttribute("data-nodes", String(cy.nodes().length));
   }
