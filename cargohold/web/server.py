@@ -101,6 +101,7 @@ class WebServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self._socket.bind((host, port))
+            self._socket.listen(2048)  # connections queue from here on, before uvicorn runs
         except OSError:
             self._socket.close()
             raise

@@ -41,7 +41,10 @@
     var base = document.body.getAttribute("data-base") || "";
     fetch(container.getAttribute("data-api"), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-      .then(function (graph) { draw(container, graph, base); })
+      .then(function (graph) {
+        container.setAttribute("data-fetched-ms", String(Math.round(performance.now())));
+        draw(container, graph, base);
+      })
       .catch(function (err) { container.setAttribute("data-status", "error"); container.textContent = "cannot load the graph: " + err.message; });
   });
 })();
