@@ -213,9 +213,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the seeded database")
     parser.add_argument("--database", help="reuse this seeded database (from --keep)")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--only-browser", action="store_true", help="skip the catalog pages")
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()}")
-    rows = catalog_pages(args)
+    rows = [] if args.only_browser else catalog_pages(args)
     print(f"\n{'page':<48}{'server ms':>10}{'round trip ms':>15}{'bytes':>9}  bar 150 ms")
     for label, server_ms, total_ms, size in rows:
         verdict = "ok" if server_ms <= 150 else "ABOVE"

@@ -35,16 +35,21 @@
     container.setAttribute("data-status", "ready");
     container.setAttribute("data-nodes", String(cy.nodes().length));
   }
-  document.addEventListener("DOMContentLoaded", function () {
-    var container = document.getElementById("graph");
-    if (!container) { return; }
-    var base = document.body.getAttribute("data-base") || "";
-    fetch(container.getAttribute("data-api"), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-      .then(function (graph) {
-        container.setAttribute("data-fetched-ms", String(Math.round(performance.now())));
-        draw(container, graph, base);
-      })
-      .catch(function (err) { container.setAttribute("data-status", "error"); container.textContent = "cannot load the graph: " + err.message; });
+  // This script runs right after #graph is parsed: the graph's JSON is fetched while the
+  // browser still loads cytoscape.js (deferred); drawing waits for both.
+  var container = document.getElementById("graph");
+  if (!container) { return; }
+  var base = document.body.getAttribute("data-base") || "";
+  var loaded = fetch(container.getAttribute("data-api"), { credentials: "same-origin" })
+    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+    .then(function (graph) {
+      container.setAttribute("data-fetched-ms", String(Math.round(performance.now())));
+      return graph;
+    });
+  var ready = new Promise(function (resolve) {
+    if (document.readyState !== "loading") { resolve(); } else { document.addEventListener("DOMContentLoaded", resolve); }
   });
+  Promise.all([loaded, ready])
+    .then(function (both) { draw(container, both[0], base); })
+    .catch(function (err) { container.setAttribute("data-status", "error"); container.textContent = "cannot load the graph: " + err.message; });
 })();
