@@ -1,7 +1,7 @@
 """The data proxy's routes: signed GET, HEAD and PUT of a store's files.
 
-* ``GET|HEAD /v1/data/{path}?expires=..&sig=..``: stream the file (1 MiB reads of a local file,
-  bounded chunks elsewhere). 403 when expired or tampered, 404 when missing.
+* ``GET|HEAD /v1/data/{path}?expires=..&sig=..``: stream the file (1 MiB reads of a local file
+  on the event loop, bounded chunks elsewhere). 403 when expired or tampered, 404 when missing.
 * ``PUT /v1/data/{path}?expires=..&md5=..&sig=..``: store the body at ``path``. The body is
   spooled to a temporary file while its MD5 is computed; a mismatch with the signed MD5 (or with
   a ``Content-MD5`` header) answers 400 and stores nothing. The file is committed with a
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cargohold.core.errors import BlobNotFoundError, CargoholdError, PathEscapeError, ProxyError
@@ -47,8 +47,39 @@ class _HTTPError(Exception):
         self.status = status
 
 
-class _LocalFile(FileResponse):
-    chunk_size = 1 << 20  # measured: 1 MiB reads stay in cache and beat 4 and 16 MiB
+class _LocalFile(Response):
+    """A local file's bytes in 1 MiB reads made on the event loop itself.
+
+    Starlette's ``FileResponse`` hands every read to a worker thread; on a page-cached file that
+    hop costs more than the read (measured side by side: 0.3-0.5x the old ``sendfile`` server's
+    throughput with it, 1.0x without). A read that misses the page cache blocks the loop for
+    that read only. No ranges: the old server had none either.
+    """
+
+    chunk_size = 1 << 20
+
+    def __init__(self, path: str, *, filename: str, size: int, head: bool) -> None:
+        super().__init__(
+            headers={
+                "Content-Length": str(size),
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+            media_type="application/octet-stream",
+        )
+        self.path = path
+        self.head = head
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        if self.head:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        with open(self.path, "rb") as handle:
+            more = True
+            while more:
+                chunk = handle.read(self.chunk_size)
+                more = len(chunk) == self.chunk_size
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -114,10 +145,7 @@ class DataRoutes:
         if store.is_local:
             path = store.local_path(signed.path)
             return _LocalFile(
-                path,
-                filename=name,
-                media_type="application/octet-stream",
-                stat_result=os.stat(path),
+                path, filename=name, size=os.stat(path).st_size, head=request.method == "HEAD"
             )
         size = store.size(signed.path)
         headers = {
