@@ -52,7 +52,6 @@ from cargohold.core.proxy import (
     DataProxy,
     DataResponse,
     DownloadLink,
-    ProxyServer,
     UploadLocation,
 )
 from cargohold.core.storage.store import BlobInfo, Store
@@ -172,7 +171,6 @@ __all__ = [
     "PathEscapeError",
     "PathExistsError",
     "ProxyError",
-    "ProxyServer",
     "QueriedArtifact",
     "Range",
     "Reservation",

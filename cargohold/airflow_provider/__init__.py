@@ -43,4 +43,5 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {"hook-class-name": f"{_PACKAGE}.hooks.CargoholdHook", "connection-type": "cargohold"}
         ],
+        "plugins": [{"name": "cargohold", "plugin-class": f"{_PACKAGE}.plugin.CargoholdPlugin"}],
     }

@@ -59,10 +59,23 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     crm.set_defaults(handler=cache_rm)
 
     serve = commands.add_parser(
-        "serve", help="serve signed upload and download URLs", parents=[common]
+        "serve",
+        help="serve the web UI, its JSON API and signed upload and download URLs",
+        parents=[common],
     )
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument(
+        "--token",
+        help="token the pages and API require (default $CARGOHOLD_UI_TOKEN); "
+        "needed to bind anything but a loopback address",
+    )
+    serve.add_argument(
+        "--timeout-keep-alive", type=int, default=5, help="seconds idle connections stay open"
+    )
+    serve.add_argument(
+        "--limit-concurrency", type=int, default=256, help="connections served at once"
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
     serve.set_defaults(handler=run_serve)
 
@@ -211,13 +224,25 @@ def cache_rm(app: App) -> int:
 
 
 def run_serve(app: App) -> int:
-    """``cargohold serve``: the proxy server of the store, in the foreground until Ctrl-C."""
-    from cargohold.core.proxy import ProxyServer
+    """``cargohold serve``: the web application (UI, API, data proxy) on uvicorn, in the
+    foreground until Ctrl-C."""
+    from cargohold.web import WebServer, WebSettings
 
     args = app.args
     log = None if args.quiet else (lambda line: app.out.note(line))
-    server = ProxyServer(hold=app.hold, host=args.host, port=args.port, log=log)
-    app.out.line(f"serving {app.hold.store.url} at {server.url} (Ctrl-C stops)")
+    env = WebSettings.from_env()
+    server = WebServer(
+        hold=app.hold,
+        host=args.host,
+        port=args.port,
+        token=args.token or env.token,
+        airflow_url=env.airflow_url,
+        dagster_url=env.dagster_url,
+        timeout_keep_alive=args.timeout_keep_alive,
+        limit_concurrency=args.limit_concurrency,
+        log=log,
+    )
+    app.out.line(f"serving {app.hold.store.url} and its catalog at {server.url} (Ctrl-C stops)")
     if os.environ.get("CARGOHOLD_PROXY_URL", server.url).rstrip("/") != server.url:
         app.out.note(f"note: CARGOHOLD_PROXY_URL points elsewhere; links need {server.url}")
     sys.stdout.flush()

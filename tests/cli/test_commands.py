@@ -12,7 +12,8 @@ import pytest
 from cargohold.cli.main import main
 from cargohold.core.catalog import Catalog
 from cargohold.core.hold import Cargohold
-from cargohold.core.proxy import ProxyServer, download
+from cargohold.core.proxy import download
+from cargohold.web import WebServer as ProxyServer
 from tests.cli.conftest import Demo
 
 URL = "cargohold://default/development"

@@ -3,13 +3,11 @@
 * :class:`DataProxy`: ``create_upload_location``, ``create_download_link``, ``get_data`` (the
   seed's DataProxyService). Presigned by botocore on S3; HMAC-signed for the proxy server
   elsewhere.
-* :class:`ProxyServer`: the stdlib HTTP server behind ``cargohold serve``.
 * :class:`CargoholdURL`: the ``cargohold://`` grammar (see :mod:`.urls`).
 * :func:`upload` / :func:`download`: use a signed URL with the standard library.
 """
 
 from cargohold.core.proxy.client import download, upload
-from cargohold.core.proxy.server import ProxyServer
 from cargohold.core.proxy.service import (
     DEFAULT_PROXY_URL,
     DataProxy,
@@ -27,7 +25,6 @@ __all__ = [
     "DataProxy",
     "DataResponse",
     "DownloadLink",
-    "ProxyServer",
     "UploadLocation",
     "UrlSigner",
     "download",

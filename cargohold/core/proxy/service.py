@@ -10,7 +10,7 @@ It follows Flyte's DataProxyService (CreateUploadLocation, CreateDownloadLink, G
 
 On an S3 store the URLs are presigned by botocore and S3 itself enforces them. On any other store
 (a local directory by default) they are HMAC-signed URLs of the proxy server (``cargohold serve``,
-:class:`~cargohold.core.proxy.server.ProxyServer`) at ``base_url``, with the secret
+:class:`cargohold.web.WebServer`) at ``base_url``, with the secret
 ``CARGOHOLD_PROXY_SECRET``.
 
 Upload locations are ``{upload_prefix}/{project}/{domain}/{root}/{filename}`` inside the store,

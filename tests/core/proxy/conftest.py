@@ -9,7 +9,7 @@ import pytest
 
 from cargohold.core.catalog.objects import Artifact
 from cargohold.core.hold import Cargohold
-from cargohold.core.proxy import ProxyServer
+from cargohold.web import WebServer as ProxyServer
 
 SECRET = "test-secret-0123456789"
 

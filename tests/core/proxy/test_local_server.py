@@ -15,7 +15,8 @@ import pytest
 
 from cargohold.core.errors import PathEscapeError, PathExistsError, ProxyError
 from cargohold.core.hold import Cargohold
-from cargohold.core.proxy import DataProxy, ProxyServer, download, upload
+from cargohold.core.proxy import DataProxy, download, upload
+from cargohold.web import WebServer as ProxyServer
 from tests.core.proxy.conftest import SECRET, make_artifact
 
 
