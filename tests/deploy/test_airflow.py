@@ -78,9 +78,7 @@ def document(value: Any) -> dict[str, Any]:
 
 
 def succeed(airflow: AirflowDeployment, dag_id: str, run_id: str) -> dict[str, Any]:
-    run = airflow.rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
-    assert run["state"] == "success", airflow.rest.explain(dag_id, run_id)
-    return run
+    return airflow.succeed(dag_id, run_id, timeout=RUN_TIMEOUT)
 
 
 def test_a_2m_row_frame_crosses_workers(airflow: AirflowDeployment, runs: dict[str, str]) -> None:

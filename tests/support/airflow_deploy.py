@@ -17,6 +17,7 @@ environment: the cargohold settings (XCom backend, store, catalog) go there.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.airflow_rest import AirflowRest
 from tests.support.deploy import Deployment
@@ -64,6 +66,48 @@ class AirflowDeployment:
         return self.deployment.run(
             name, [str(BIN / "airflow"), *args], env=self.env, timeout=timeout
         )
+
+    def succeed(self, dag_id: str, run_id: str, *, timeout: float = 420.0) -> dict[str, Any]:
+        """Wait for the run to finish and fail unless it succeeded; the run.
+
+        Raises:
+            AssertionError: the run failed (the message lists its task instances and the errors
+                in the logs of those that failed) or did not finish in time.
+        """
+        run = self.rest.wait_for_run(dag_id, run_id, timeout=timeout)
+        if run["state"] != "success":
+            raise AssertionError(
+                f"run {dag_id}/{run_id} ended {run['state']}\n"
+                f"{self.rest.explain(dag_id, run_id)}\n{self.task_errors(dag_id, run_id)}"
+            )
+        return run
+
+    def task_errors(self, dag_id: str, run_id: str, *, chars: int = 4000) -> str:
+        """The error events in the task logs of the run's failed task instances."""
+        out = []
+        for ti in self.rest.task_instances(dag_id, run_id):
+            if ti["state"] not in ("failed", "up_for_retry", "upstream_failed"):
+                continue
+            folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+            for log in sorted((folder / f"task_id={ti['task_id']}").glob("**/attempt=*.log")):
+                lines = log.read_text(errors="replace").splitlines()
+                errors = [_error_line(line) for line in lines if '"level":"error"' in line]
+                out.append(f"--- {log.relative_to(self.home)} ---\n" + "\n".join(errors)[-chars:])
+        return "\n".join(out)
+
+
+def _error_line(line: str) -> str:
+    """An error event of a task log (JSON lines): its message, exception and innermost frame."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return line
+    text = str(event.get("event", ""))
+    for detail in event.get("error_detail") or []:
+        frames = detail.get("frames") or [{}]
+        where = f"{frames[-1].get('filename')}:{frames[-1].get('lineno')}"
+        text += f"\n  {detail.get('exc_type')}: {detail.get('exc_value')} (at {where})"
+    return text
 
 
 @contextmanager
