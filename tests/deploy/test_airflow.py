@@ -97,6 +97,9 @@ def test_a_2m_row_frame_crosses_workers(airflow: AirflowDeployment, runs: dict[s
         # each worker alone serves its own queue: the frame went from worker w1 to worker w2
         assert producer["queue"] == f"{airflow.queue_prefix}w1"
         assert consumer["queue"] == f"{airflow.queue_prefix}w2"
+        for worker, task_id in (("w1", "produce"), ("w2", "consume")):
+            ran = f"dag_id=deploy_frames/run_id={run_id}/task_id={task_id}/"
+            assert ran in airflow.deployment.log(f"celery-{worker}"), f"{task_id} not on {worker}"
 
 
 def test_mapped_tasks_a_gather_a_branch_and_a_retry(

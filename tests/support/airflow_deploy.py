@@ -202,6 +202,22 @@ def airflow_deployment(
             )
         finally:
             rest.close()
+            if celery_workers:
+                dep.stop()
+                _forget_queues(prefix)
+
+
+def _forget_queues(prefix: str) -> None:
+    """Delete this deployment's keys (queues, bindings) from the broker's Redis database."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def _wait_healthy(dep: Deployment, rest: AirflowRest, *, timeout: float) -> None:
