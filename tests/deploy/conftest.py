@@ -1,0 +1,49 @@
+"""Fixtures of the deployment tier: moto's S3 server in its own process, service checks.
+
+The tier starts real Airflow and Dagster deployments (see ``tests/support/airflow_deploy.py``
+and ``tests/support/dagster_deploy.py``); outside CI it skips when PostgreSQL or Redis is down,
+in CI it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import S3Server, moto_s3, unavailable
+
+DAGS = Path(__file__).with_name("dags")
+
+
+@pytest.fixture(scope="session")
+def deploy_s3() -> Iterator[S3Server]:
+    """moto's S3 server over HTTP in its own process (the deployments' processes reach it)."""
+    with moto_s3(separate_process=True) as server:
+        yield server
+
+
+def require_redis() -> None:
+    """Skip (fail in CI) when Redis does not answer at 127.0.0.1:6379."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
+            return
+    except OSError as exc:
+        unavailable(f"Redis is not reachable at 127.0.0.1:6379 ({exc})")
+
+
+def cargohold_env(s3: S3Server, *, catalog_url: str, home: Path) -> dict[str, str]:
+    """The cargohold settings of a deployment: a fresh bucket, the catalog at ``catalog_url``."""
+    bucket = s3.create_bucket()
+    return {
+        "CARGOHOLD_STORE_URL": f"s3://{bucket}/store",
+        "CARGOHOLD_STORE_OPTIONS": json.dumps(s3.options()),
+        "CARGOHOLD_CATALOG_URL": catalog_url,
+        "CARGOHOLD_HOME": str(home),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
