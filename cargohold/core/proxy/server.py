@@ -4,7 +4,10 @@ Routes (every request must carry a valid signature, see :mod:`.signing`):
 
 * ``GET|HEAD /v1/data/{path}?expires=..&sig=..``: stream the file (``sendfile`` on a local
   store, bounded chunks elsewhere). 403 when expired or tampered, 404 when missing.
-* ``PUT /v1/data/{path}?expires=..&md5=..&sig=..``: store the body at ``path``. The body is
+* Nothing that resolves outside the store's root is served or written, symbolic links included
+  (403); a link valid for longer than ``max_expires_in`` is refused even if correctly signed.
+* ``PUT /v1/data/{path}?expires=..&md5=..&sig=..``: store the body at ``path``. A link signed
+  without an MD5 accepts at most ``max_upload_bytes`` (413 beyond). The body is
   streamed to a temporary file while its MD5 is computed; a mismatch with the signed MD5 (or
   with a ``Content-MD5`` header) answers 400 and stores nothing. The file is committed with a
   no-clobber link, so it appears whole or not at all, and never replaces other content (409);
@@ -36,7 +39,7 @@ from cargohold.core.errors import (
     PathEscapeError,
     ProxyError,
 )
-from cargohold.core.proxy.service import DataProxy
+from cargohold.core.proxy.service import DataProxy, resolve_inside
 from cargohold.core.proxy.signing import (
     DATA_ROUTE,
     DEFAULT_MAX_EXPIRES_IN,
@@ -66,6 +69,7 @@ class _Server(ThreadingHTTPServer):
     store: Store
     signer: UrlSigner
     log: Callable[[str], None] | None
+    max_upload_bytes: int
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -130,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.server.store
         name = posixpath.basename(signed.path)
         if store.is_local:
-            path = store.local_path(signed.path)
+            path = self._inside(store, store.local_path(signed.path), signed.path)
             with open(path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 self._send_file_headers(size, name)
@@ -151,6 +155,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Disposition", f'attachment; filename="{name}"')
         self.end_headers()
 
+    @staticmethod
+    def _inside(store: Store, path: str, relpath: str) -> str:
+        """``path``, refused (403) when it resolves outside the store's root through a link."""
+        try:
+            resolve_inside(store, relpath)
+        except PathEscapeError as exc:
+            raise _HTTPError(403, str(exc)) from exc
+        return path
+
     # -- PUT ----------------------------------------------------------------------------------
 
     def do_PUT(self) -> None:
@@ -169,6 +182,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
             raise _HTTPError(411, "a PUT needs a Content-Length")
+        limit = self.server.max_upload_bytes
+        if expected is None and int(length) > limit:
+            raise _HTTPError(
+                413,
+                f"an upload without a Content-MD5 may hold at most {limit} bytes "
+                f"(CARGOHOLD_PROXY_MAX_UPLOAD_BYTES); create the upload location with the "
+                f"file's content_md5 to send more; nothing stored",
+            )
         store = self.server.store
         tmp = self._spool_path(store)
         try:
@@ -211,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _commit(self, store: Store, tmp: str, relpath: str, digest: bytes) -> int:
         if store.is_local:
             final = store.uri(relpath).removeprefix("file://")
+            self._inside(store, final, relpath)
             os.makedirs(os.path.dirname(final), exist_ok=True)
             try:
                 os.link(tmp, final)
@@ -247,6 +269,8 @@ class ProxyServer:
         secret: the signing secret (default ``hold.settings.proxy_secret``).
         max_expires_in: the longest link :attr:`proxy` hands out.
         log: called with one line per request (quiet when None).
+        max_upload_bytes: the largest body of an upload without an MD5 (default the setting
+            ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``); larger ones get 413.
 
     Raises:
         ConfigurationError: no secret.
@@ -262,14 +286,18 @@ class ProxyServer:
         secret: str | None = None,
         max_expires_in: timedelta = DEFAULT_MAX_EXPIRES_IN,
         log: Callable[[str], None] | None = None,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.hold = hold
         key = secret if secret is not None else hold.settings.proxy_secret
-        signer = UrlSigner(secret=key)
+        signer = UrlSigner(secret=key, max_expires_in=max_expires_in)
         self._httpd = _Server((host, port), _Handler)
         self._httpd.store = hold.store
         self._httpd.signer = signer
         self._httpd.log = log
+        self._httpd.max_upload_bytes = (
+            hold.settings.proxy_max_upload_bytes if max_upload_bytes is None else max_upload_bytes
+        )
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host!s}:{bound_port}"
         self.proxy = DataProxy(
