@@ -45,6 +45,7 @@ heartbeat is never held up by a big push (common-io sends the whole JSON-encoded
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -199,7 +200,8 @@ class CargoholdXComBackend(BaseXCom):
             return _outside_task(stored)
         rt = runtime()
         literal = Literal.from_dict(stored)
-        value = rt.hold.get(literal)
+        ctx = dataclasses.replace(rt.hold.context(), namespaces=_running_namespaces(info))
+        value = rt.hold.engine.to_python(literal, ctx)
         _record_read(stored, literal, info)
         return value
 
@@ -267,6 +269,17 @@ def _outside_task(stored: Mapping[str, Any]) -> Any:
         )
     except CargoholdError as exc:
         return reference_view(stored, reason=f"could not be decoded here: {exc}")
+
+
+def _running_namespaces(info: TaskInfo) -> dict[str, Mapping[str, Any]]:
+    """The module namespace the running task's callable comes from, by module name: classes a
+    DAG file defines resolve to the copy the task runs with (``dag.test()`` parses the file a
+    second time, so ``sys.modules`` may hold another copy). Still subject to the allowlist."""
+    callable_ = getattr(info.task, "python_callable", None)
+    namespace = getattr(callable_, "__globals__", None)
+    if not isinstance(namespace, dict) or not isinstance(namespace.get("__name__"), str):
+        return {}
+    return {namespace["__name__"]: namespace}
 
 
 def _record_read(stored: Mapping[str, Any], literal: Literal, info: TaskInfo) -> None:

@@ -33,6 +33,9 @@ def test_dag_types_pass_and_foreign_types_wait_for_the_allowlist(airflow_env: Ai
     assert "CARGOHOLD_ALLOWED_TYPES" in refused
     assert run.xcom("fuzz_in_task")["value"] >= 50  # the fuzzer ran inside the task
     assert run.xcom("issue_document_in_task")["value"] == "UntrustedTypeError"
+    loaded_by_operator = run.xcom("load_foreign")  # LoadArtifactOperator(as_type=Spot)
+    assert loaded_by_operator["type"]["name"] == "tests.core.types._elsewhere:Spot"
+    assert loaded_by_operator["value"] == {"x": 7, "label": "elsewhere"}
 
     allowed = airflow_env.run(
         DAGS / "untrusted_types.py",
@@ -46,7 +49,9 @@ def test_dag_types_pass_and_foreign_types_wait_for_the_allowlist(airflow_env: Ai
 
     # outside a task (API server, scheduler): DAG-file types are not importable there, so the
     # stored documents read as the reference view, never as a crash or an import
-    before = set(sys.modules)
+    benign = {"cargohold": 1, "type": {"kind": "int"}, "value": 1}
+    assert CargoholdXComBackend.deserialize_value(SimpleNamespace(value=benign)) == 1
+    before = set(sys.modules)  # cargohold's own modules are loaded now; nothing else may be
     view = CargoholdXComBackend.deserialize_value(SimpleNamespace(value=reading))
     assert view["cargohold_reference"] is True
     assert "not trusted" in view["note"]

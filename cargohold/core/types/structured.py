@@ -48,7 +48,7 @@ class DataclassTransformer(TypeTransformer):
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
         cls = resolve_type("dataclass", literal_type.name, python_type, ctx)
-        hints = _hints(cls)
+        hints = _hints(cls, ctx)
         fields = dataclasses.fields(cls)
         if not isinstance(encoded, dict):
             raise SerializationError(
@@ -70,8 +70,13 @@ class DataclassTransformer(TypeTransformer):
         return instance
 
 
-def _hints(cls: Any) -> dict[str, Any]:
+def _hints(cls: Any, ctx: TransformContext | None = None) -> dict[str, Any]:
+    """The field annotations of ``cls``, resolved in the namespace the reader runs the class's
+    module as (``ctx.namespaces``) when it gave one, else in the class's module."""
+    namespace = (ctx.namespaces or {}).get(getattr(cls, "__module__", "")) if ctx else None
     try:
+        if namespace is not None:
+            return typing.get_type_hints(cls, globalns=dict(namespace))
         return typing.get_type_hints(cls)
     except (NameError, TypeError) as exc:
         raise SerializationError(

@@ -22,7 +22,7 @@ To support a type of your own::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -90,6 +90,10 @@ class TransformContext:
     allow_pickle: bool = False
     columns: Sequence[str] | None = None
     allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
+    namespaces: Mapping[str, Mapping[str, Any]] | None = None
+    """Module namespaces to look allowed classes up in before ``sys.modules``, by module name:
+    an adapter passes the globals of the code being run (Airflow's ``dag.test()`` re-parses a
+    DAG file, so ``sys.modules`` may hold a second copy of the module the task runs from)."""
 
     def encode(self, value: Any, python_type: Any = None) -> tuple[LiteralType, Any]:
         """Encode a nested value through the engine."""

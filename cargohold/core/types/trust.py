@@ -113,7 +113,7 @@ def resolve_type(kind: str, name: object, declared: Any, ctx: TransformContext) 
                 f"it is not declared, not registered, and matches none of the "
                 f"allowed patterns ({patterns})",
             )
-        found = _loaded_class(module_name, qualname)
+        found = _loaded_class(module_name, qualname, ctx.namespaces or {})
         if found is None:
             raise UntrustedTypeError(
                 shown,
@@ -138,16 +138,25 @@ def _is_open(kind: str, declared: Any) -> bool:
     return False
 
 
-def _loaded_class(module_name: str, qualname: str) -> Any:
-    """The class ``qualname`` of an already imported module, read through ``__dict__`` only
-    (no import, no module ``__getattr__``, no descriptor)."""
-    target: Any = sys.modules.get(module_name)
-    if not isinstance(target, types.ModuleType):
-        return None
-    for index, part in enumerate(qualname.split(".")):
-        if index and not isinstance(target, type):
+def _loaded_class(
+    module_name: str, qualname: str, namespaces: Mapping[str, Mapping[str, Any]]
+) -> Any:
+    """The class ``qualname`` of an already imported module (or of a namespace the caller
+    gave for that module name), read through ``__dict__`` only (no import, no module
+    ``__getattr__``, no descriptor)."""
+    namespace: Mapping[str, Any] | None = namespaces.get(module_name)
+    if namespace is None:
+        module = sys.modules.get(module_name)
+        if not isinstance(module, types.ModuleType):
             return None
-        namespace: Mapping[str, Any] = object.__getattribute__(target, "__dict__")
+        namespace = object.__getattribute__(module, "__dict__")
+    target: Any = None
+    for index, part in enumerate(qualname.split(".")):
+        if index:
+            if not isinstance(target, type):
+                return None
+            namespace = object.__getattribute__(target, "__dict__")
+        assert namespace is not None
         if part not in namespace:
             return None
         target = namespace[part]

@@ -90,9 +90,17 @@ def untrusted_types() -> None:
             return type(exc).__name__
         return f"decoded: {value!r}"
 
+    from cargohold.airflow_provider.operators import LoadArtifactOperator
+    from tests.core.types._elsewhere import Spot
+
+    # an operator's argument is a declared type: no allowlist needed
+    load_foreign = LoadArtifactOperator(
+        task_id="load_foreign", dataset="untrusted_types.foreign.return_value", as_type=Spot
+    )
+
     check(make_level(), make_reading(), make_sensor())
     issue_document_in_task()
-    foreign() >> pull_foreign()
+    foreign() >> [pull_foreign(), load_foreign]
     fuzz_in_task()
 
 
