@@ -21,6 +21,7 @@ ISSUE_DOCUMENT = '{"cargohold":1,"type":{"kind":"enum","name":"subprocess:getout
 @pytest.mark.postgres
 @pytest.mark.s3
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # two dag.test() runs, one with a fuzzer inside a task
 def test_dag_types_pass_and_foreign_types_wait_for_the_allowlist(airflow_env: AirflowEnv) -> None:
     run = airflow_env.run(DAGS / "untrusted_types.py", "untrusted_types", timeout=300)
     assert run.state == "success", run.log[-6000:]
@@ -31,7 +32,7 @@ def test_dag_types_pass_and_foreign_types_wait_for_the_allowlist(airflow_env: Ai
     assert refused.startswith("refused: "), refused
     assert "tests.core.types._elsewhere:Spot" in refused
     assert "CARGOHOLD_ALLOWED_TYPES" in refused
-    assert run.xcom("fuzz_in_task")["value"] >= 50  # the fuzzer ran inside the task
+    assert run.xcom("fuzz_in_task")["value"] >= 30  # the fuzzer ran inside the task
     assert run.xcom("issue_document_in_task")["value"] == "UntrustedTypeError"
     loaded_by_operator = run.xcom("load_foreign")  # LoadArtifactOperator(as_type=Spot)
     assert loaded_by_operator["type"]["name"] == "tests.core.types._elsewhere:Spot"

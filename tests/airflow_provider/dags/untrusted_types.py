@@ -72,7 +72,7 @@ def untrusted_types() -> None:
     def fuzz_in_task() -> int:
         from tests.airflow_provider.xcom_fuzz import fuzz_deserialize
 
-        return fuzz_deserialize(examples=120)
+        return fuzz_deserialize(examples=60)
 
     @task
     def issue_document_in_task() -> str:
