@@ -33,6 +33,7 @@ from cargohold.core.errors import (
     TypeMismatchError,
     UnhashableInputError,
     UnsupportedTypeError,
+    UntrustedTypeError,
 )
 from cargohold.core.hold import Cargohold
 from cargohold.core.lineage import (
@@ -190,6 +191,7 @@ __all__ = [
     "TypeTransformer",
     "UnhashableInputError",
     "UnsupportedTypeError",
+    "UntrustedTypeError",
     "UploadLocation",
     "cached",
     "catalog_dataset_name",

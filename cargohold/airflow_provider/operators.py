@@ -182,13 +182,17 @@ class PublishArtifactOperator(_CatalogOperator):
 
 class LoadArtifactOperator(_CatalogOperator):
     """Load the latest (or ``version`` / ``tag``) artifact of a dataset partition and return
-    its value (read only ``columns`` of a table); the read is recorded in the catalog. A
-    partition range (``{"date": {"ge": ..., "le": ...}}``, a list, ``Range``, ``OneOf``) returns
-    one DataFrame of every matching partition, with the partition keys as columns.
+    its value (read only ``columns`` of a table; as ``as_type`` when given, the declared type a
+    stored Enum, dataclass or pydantic model loads as without the allowlist); the read is
+    recorded in the catalog. A partition range (``{"date": {"ge": ..., "le": ...}}``, a list,
+    ``Range``, ``OneOf``) returns one DataFrame of every matching partition, with the partition
+    keys as columns.
 
     Raises:
         NotFoundError: no such dataset, partition, version or tag.
         BlobNotFoundError, CorruptDataError: the data is missing or damaged.
+        UntrustedTypeError: the value names a class that is neither ``as_type``, registered nor
+            allowed (``CARGOHOLD_ALLOWED_TYPES``).
     """
 
     template_fields: Sequence[str] = ("dataset", "partitions", "version", "tag")
@@ -201,6 +205,7 @@ class LoadArtifactOperator(_CatalogOperator):
         version: int | str | None = None,
         tag: str | None = None,
         columns: Sequence[str] | None = None,
+        as_type: Any = None,
         cargohold_conn_id: str = CargoholdHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -210,6 +215,7 @@ class LoadArtifactOperator(_CatalogOperator):
         self.version = version
         self.tag = tag
         self.columns = list(columns) if columns else None
+        self.as_type = as_type
 
     def execute(self, context: Any) -> Any:
         """Find the artifact, record the read and return its value (for a partition range, one
@@ -239,7 +245,7 @@ class LoadArtifactOperator(_CatalogOperator):
         self._summary = artifact_summary(artifact)
         catalog.record_read(artifact_id=artifact.id, source=self._context(hold, {}))
         literal = artifact.data.get(records.DATA_NAME) or next(iter(artifact.data.values()))
-        return hold.get(literal, columns=self.columns)
+        return hold.get(literal, as_type=self.as_type, columns=self.columns)
 
     def get_openlineage_facets_on_start(self) -> Any:
         """The dataset this task will read (OpenLineage provider hook)."""

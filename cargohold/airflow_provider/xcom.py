@@ -21,8 +21,14 @@ Reading (``deserialize_value``):
 * outside a task (the API server with ``[api] enable_xcom_deserialize_support``, the scheduler,
   scripts) blobs are never read: inline values are decoded, referenced ones come back as a
   readable reference dict (``{"cargohold_reference": true, "uri": ..., "type": ..., "size": ...,
-  "rows": ...}``), and so does any value that cannot be decoded there (a class not importable in
-  that process). These processes need no store credentials and never crash on our values.
+  "rows": ...}``), and so does any value that cannot be decoded there (a class that is not
+  trusted there, a malformed document). These processes need no store credentials and never
+  crash on our values.
+
+A stored value is data anyone with XCom edit rights could have written: a class it names is used
+only when it is trusted (see :mod:`cargohold.core.types.trust` and ``CARGOHOLD_ALLOWED_TYPES``,
+whose default admits the modules Airflow loads DAG files as); inside a task anything else raises
+:class:`~cargohold.core.errors.UntrustedTypeError`, outside one it reads as the reference view.
 
 Lifecycle: a value's blobs are registered under the XCom's owner id (``dag/run/task/map/key``,
 the same on every try), so a retry or clear replaces the earlier references; ``purge`` (called by
@@ -39,6 +45,7 @@ heartbeat is never held up by a big push (common-io sends the whole JSON-encoded
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -54,7 +61,7 @@ from cargohold.airflow_provider._runtime import (
 )
 from cargohold.airflow_provider.partitions import task_partitions
 from cargohold.core.catalog.blobrefs import referenced_hashes
-from cargohold.core.errors import CargoholdError
+from cargohold.core.errors import CargoholdError, SerializationError
 from cargohold.core.types.literals import Literal
 
 __all__ = ["CargoholdXComBackend", "is_cargohold_document", "reference_view"]
@@ -71,8 +78,12 @@ def is_cargohold_document(value: object) -> bool:
 
 
 def reference_view(document: Mapping[str, Any], *, reason: str) -> dict[str, Any]:
-    """The readable stand-in returned where a value is not loaded (see the module docstring)."""
-    literal = Literal.from_dict(document)
+    """The readable stand-in returned where a value is not loaded (see the module docstring);
+    a document that is not even a readable literal gives a view saying so."""
+    try:
+        literal = Literal.from_dict(document)
+    except CargoholdError as exc:
+        return {"cargohold_reference": True, "type": "unreadable", "note": f"{reason}; {exc}"}
     view: dict[str, Any] = {"cargohold_reference": True, "type": str(literal.type)}
     if literal.blob is not None:
         blob = literal.blob
@@ -172,10 +183,16 @@ class CargoholdXComBackend(BaseXCom):
         Raises:
             BlobNotFoundError: (in a task) a referenced blob is missing.
             CorruptDataError: (in a task) stored bytes fail their hash check.
-            SerializationError: (in a task) the literal cannot be decoded.
+            UntrustedTypeError: (in a task) the value names a class not trusted in the task.
+            SerializationError: (in a task) the literal is malformed or cannot be decoded.
             StorageError, CatalogError: (in a task) the store or catalog failed.
         """
-        stored = _stored_document(result.value)
+        try:
+            stored = _stored_document(result.value)
+        except SerializationError as exc:
+            if current_task() is None:
+                return {"cargohold_reference": True, "type": "unreadable", "note": str(exc)}
+            raise
         if stored is None:
             return BaseXCom.deserialize_value(result)
         info = current_task()
@@ -183,7 +200,8 @@ class CargoholdXComBackend(BaseXCom):
             return _outside_task(stored)
         rt = runtime()
         literal = Literal.from_dict(stored)
-        value = rt.hold.get(literal)
+        ctx = dataclasses.replace(rt.hold.context(), namespaces=_running_namespaces(info))
+        value = rt.hold.engine.to_python(literal, ctx)
         _record_read(stored, literal, info)
         return value
 
@@ -216,19 +234,28 @@ def _internal(key: str) -> bool:
 
 def _stored_document(value: Any) -> dict[str, Any] | None:
     if isinstance(value, (str, bytes)):
-        text = value.decode() if isinstance(value, bytes) else value
+        try:
+            text = value.decode() if isinstance(value, bytes) else value
+        except UnicodeDecodeError:
+            return None
         if not text.startswith("{") or '"cargohold"' not in text:
             return None
         try:
             value = json.loads(text)
         except ValueError:
             return None
+        except RecursionError as exc:
+            raise SerializationError("XCom value nested too deeply to be a literal") from exc
     return dict(value) if is_cargohold_document(value) else None
 
 
 def _outside_task(stored: Mapping[str, Any]) -> Any:
-    literal = Literal.from_dict(stored)
-    if literal.blob is not None or any(True for _ in literal.blobs()):
+    try:
+        literal = Literal.from_dict(stored)
+        referenced = literal.blob is not None or any(True for _ in literal.blobs())
+    except CargoholdError as exc:
+        return reference_view(stored, reason=f"not a readable cargohold literal: {exc}")
+    if referenced:
         return reference_view(
             stored,
             reason="stored in cargohold; loaded only inside a task (outside one, no blob is read)",
@@ -240,8 +267,19 @@ def _outside_task(stored: Mapping[str, Any]) -> Any:
         return Cargohold(store_url="memory://cargohold-xcom-view", catalog_url="sqlite://").get(
             literal
         )
-    except (CargoholdError, ImportError, AttributeError, TypeError, ValueError) as exc:
+    except CargoholdError as exc:
         return reference_view(stored, reason=f"could not be decoded here: {exc}")
+
+
+def _running_namespaces(info: TaskInfo) -> dict[str, Mapping[str, Any]]:
+    """The module namespace the running task's callable comes from, by module name: classes a
+    DAG file defines resolve to the copy the task runs with (``dag.test()`` parses the file a
+    second time, so ``sys.modules`` may hold another copy). Still subject to the allowlist."""
+    callable_ = getattr(info.task, "python_callable", None)
+    namespace = getattr(callable_, "__globals__", None)
+    if not isinstance(namespace, dict) or not isinstance(namespace.get("__name__"), str):
+        return {}
+    return {namespace["__name__"]: namespace}
 
 
 def _record_read(stored: Mapping[str, Any], literal: Literal, info: TaskInfo) -> None:

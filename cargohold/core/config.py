@@ -17,6 +17,13 @@ Variables and the settings they fill:
 - ``CARGOHOLD_PROXY_SECRET``: proxy_secret (no default: the proxy refuses to sign without one)
 - ``CARGOHOLD_PROXY_URL``: proxy_url, where ``cargohold serve`` answers
   (default ``http://127.0.0.1:8787``)
+- ``CARGOHOLD_ALLOWED_TYPES``: allowed_types, space- (or comma-) separated glob patterns over
+  ``module.qualname`` (Airflow's ``allowed_deserialization_classes`` style) naming the classes a
+  document may name without the reader declaring them; only classes already imported are ever
+  used, nothing is imported for a document (default ``unusual_prefix_* __main__.*``: the
+  modules Airflow loads DAG files as, and a script run directly; see SECURITY.md)
+- ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``: proxy_max_upload_bytes, the largest body the proxy
+  server accepts on an upload location created without an MD5 (default 1 GiB)
 """
 
 from __future__ import annotations
@@ -30,9 +37,19 @@ from typing import Any, Literal
 
 from cargohold.core.errors import ConfigurationError
 
-__all__ = ["DEFAULT_INLINE_LIMIT", "TABLE_FORMATS", "Settings", "TableFormat"]
+__all__ = [
+    "DEFAULT_ALLOWED_TYPES",
+    "DEFAULT_INLINE_LIMIT",
+    "DEFAULT_MAX_UPLOAD_BYTES",
+    "TABLE_FORMATS",
+    "Settings",
+    "TableFormat",
+    "parse_type_patterns",
+]
 
 DEFAULT_INLINE_LIMIT = 64 * 1024
+DEFAULT_ALLOWED_TYPES: tuple[str, ...] = ("unusual_prefix_*", "__main__.*")
+DEFAULT_MAX_UPLOAD_BYTES = 1 << 30
 
 TableFormat = Literal["parquet", "arrow", "auto"]
 TABLE_FORMATS = ("parquet", "arrow", "auto")
@@ -56,8 +73,17 @@ class Settings:
     lineage_namespace: str = "cargohold"
     proxy_secret: str | None = None
     proxy_url: str = "http://127.0.0.1:8787"
+    allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
+    proxy_max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
 
     def __post_init__(self) -> None:
+        if isinstance(self.allowed_types, str):
+            object.__setattr__(self, "allowed_types", parse_type_patterns(self.allowed_types))
+        if self.proxy_max_upload_bytes < 0:
+            raise ConfigurationError(
+                f"proxy_max_upload_bytes must be >= 0, got {self.proxy_max_upload_bytes}; set "
+                f"CARGOHOLD_PROXY_MAX_UPLOAD_BYTES to a byte count"
+            )
         if self.inline_limit < 0:
             raise ConfigurationError(
                 f"inline_limit must be >= 0 bytes, got {self.inline_limit}; "
@@ -89,6 +115,10 @@ class Settings:
             "lineage_namespace": env.get("CARGOHOLD_LINEAGE_NAMESPACE") or "cargohold",
             "proxy_secret": env.get("CARGOHOLD_PROXY_SECRET") or None,
             "proxy_url": env.get("CARGOHOLD_PROXY_URL") or "http://127.0.0.1:8787",
+            "allowed_types": _type_patterns(env),
+            "proxy_max_upload_bytes": _integer(
+                env, "CARGOHOLD_PROXY_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -96,6 +126,18 @@ class Settings:
     def with_changes(self, **changes: Any) -> Settings:
         """Return a copy with ``changes`` applied (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_type_patterns(text: str) -> tuple[str, ...]:
+    """The glob patterns of an ``allowed_types`` string (space- or comma-separated)."""
+    return tuple(part for part in text.replace(",", " ").split() if part)
+
+
+def _type_patterns(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("CARGOHOLD_ALLOWED_TYPES")
+    if raw is None:
+        return DEFAULT_ALLOWED_TYPES
+    return parse_type_patterns(raw)
 
 
 def _integer(env: Mapping[str, str], name: str, default: int) -> int:

@@ -9,6 +9,8 @@ with ``raise ... from exc``, so the original stays attached as ``__cause__``::
     ├── SerializationError            a value cannot be turned into a literal or back
     │   ├── UnsupportedTypeError      no transformer for a Python type (and pickle is off)
     │   ├── TypeMismatchError         a value does not fit the type it was declared as
+    │   ├── UntrustedTypeError        a document names a type that is neither declared, registered
+    │   │                             nor allowed (``CARGOHOLD_ALLOWED_TYPES``)
     │   └── CorruptDataError          stored bytes do not match their content hash
     ├── StorageError                  the object store failed
     │   ├── BlobNotFoundError         (also a FileNotFoundError) a blob or path does not exist
@@ -56,6 +58,7 @@ __all__ = [
     "TypeMismatchError",
     "UnhashableInputError",
     "UnsupportedTypeError",
+    "UntrustedTypeError",
 ]
 
 
@@ -88,6 +91,26 @@ class UnsupportedTypeError(SerializationError, TypeError):
 
 class TypeMismatchError(SerializationError, TypeError):
     """A value does not match the type it was declared as, or a literal the type asked for."""
+
+
+class UntrustedTypeError(SerializationError):
+    """A literal names a type that the reader does not trust to be imported or called.
+
+    A type named in a document resolves only to the type the consumer declares, a type
+    registered with the type engine, or an already imported class allowed by the setting
+    ``CARGOHOLD_ALLOWED_TYPES``; nothing is imported for a document.
+    """
+
+    def __init__(self, name: str, kind: str, reason: str) -> None:
+        self.type_name = name
+        self.kind = kind
+        super().__init__(
+            f"the literal names the {kind} type {name!r}, which is not trusted here: {reason}. "
+            f"Declare the type where it is read (as_type=..., an annotated input), register it "
+            f"(TypeEngine.default().register_type(cls)), or allow it with a glob pattern in "
+            f"CARGOHOLD_ALLOWED_TYPES (space-separated, e.g. 'my_project.models.*'); "
+            f"see SECURITY.md"
+        )
 
 
 class CorruptDataError(SerializationError):

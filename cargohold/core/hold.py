@@ -96,6 +96,7 @@ class Cargohold:
             table_format=self.settings.table_format,
             allow_pickle=self.settings.allow_pickle,
             columns=columns,
+            allowed_types=self.settings.allowed_types,
         )
 
     def put(self, value: Any, *, python_type: Any = None) -> Literal:
@@ -121,12 +122,16 @@ class Cargohold:
         """The value of a literal (or of its JSON document).
 
         ``as_type`` picks the Python type to load as (a Parquet table as ``pyarrow.Table`` or
-        ``polars.DataFrame``); ``columns`` reads only those columns of a table.
+        ``polars.DataFrame``); ``columns`` reads only those columns of a table. A class the
+        literal names (an Enum, a dataclass, a pydantic model) is used only when it is
+        ``as_type``, registered with the type engine, or allowed by ``allowed_types`` and
+        already imported (see :mod:`cargohold.core.types.trust`); nothing is imported.
 
         Raises:
-            CorruptDataError: stored bytes fail their hash check.
+            CorruptDataError: stored bytes fail their hash or size check.
             BlobNotFoundError: the referenced blob is missing.
-            SerializationError: the literal cannot be read as ``as_type``.
+            UntrustedTypeError: the literal names a class that is not trusted here.
+            SerializationError: the literal is malformed or cannot be read as ``as_type``.
         """
         if isinstance(literal, str):
             literal = Literal.from_json(literal)

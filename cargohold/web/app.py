@@ -84,6 +84,8 @@ class WebSettings:
         token: required by pages and the API when set.
         airflow_url, dagster_url: UIs that source links point into.
         preview_rows, preview_columns: how much of a table the artifact page shows.
+        max_upload_bytes: the largest upload on a link without an MD5 (default the hold's
+            ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``).
     """
 
     secret: str | None = None
@@ -93,6 +95,7 @@ class WebSettings:
     dagster_url: str | None = None
     preview_rows: int = 20
     preview_columns: int = 20
+    max_upload_bytes: int | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebSettings:
@@ -440,7 +443,15 @@ def create_app(*, hold: Cargohold, settings: WebSettings | None = None) -> ASGIA
     ]
     signer_secret = settings.secret
     if signer_secret:
-        routes += DataRoutes(store=hold.store, signer=UrlSigner(secret=signer_secret)).routes()
+        routes += DataRoutes(
+            store=hold.store,
+            signer=UrlSigner(secret=signer_secret, max_expires_in=settings.max_expires_in),
+            max_upload_bytes=(
+                hold.settings.proxy_max_upload_bytes
+                if settings.max_upload_bytes is None
+                else settings.max_upload_bytes
+            ),
+        ).routes()
     else:
         routes.append(Route("/v1/data/{path:path}", _no_secret, methods=["GET", "HEAD", "PUT"]))
 

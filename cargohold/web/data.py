@@ -6,7 +6,11 @@
   spooled to a temporary file while its MD5 is computed; a mismatch with the signed MD5 (or with
   a ``Content-MD5`` header) answers 400 and stores nothing. The file is committed with a
   no-clobber link, so it appears whole or not at all, and never replaces other content (409);
-  re-uploading identical bytes answers 200. A PUT without ``Content-Length`` answers 411.
+  re-uploading identical bytes answers 200. A PUT without ``Content-Length`` answers 411; a
+  link signed without an MD5 accepts at most ``max_upload_bytes`` (413 beyond, nothing stored).
+* Nothing that resolves outside the store's root is served or written, symbolic links included
+  (403); a link valid for longer than the signer's ``max_expires_in`` is refused even when it is
+  correctly signed (:meth:`UrlSigner.verify`).
 
 Errors come back as ``{"error": "..."}`` JSON bodies. Signatures are checked by
 :class:`~cargohold.core.proxy.signing.UrlSigner`; nothing else in a request chooses a path
@@ -31,6 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cargohold.core.errors import BlobNotFoundError, CargoholdError, PathEscapeError, ProxyError
+from cargohold.core.proxy.service import resolve_inside
 from cargohold.core.proxy.signing import DATA_ROUTE, SignedRequest, UrlSigner, normalize_md5
 
 if TYPE_CHECKING:
@@ -91,12 +96,14 @@ class DataRoutes:
 
     Args:
         store: the store whose files are served.
-        signer: checks every request's signature.
+        signer: checks every request's signature (and the expiry cap).
+        max_upload_bytes: the largest body of an upload whose link carries no MD5.
     """
 
-    def __init__(self, *, store: Store, signer: UrlSigner) -> None:
+    def __init__(self, *, store: Store, signer: UrlSigner, max_upload_bytes: int) -> None:
         self.store = store
         self.signer = signer
+        self.max_upload_bytes = max_upload_bytes
 
     def routes(self) -> list[Route]:
         """The Starlette routes (``/v1/data/{path}``)."""
@@ -136,6 +143,13 @@ class DataRoutes:
             raise _HTTPError(400, str(exc)) from exc
         return signed
 
+    def _inside(self, relpath: str) -> None:
+        """Refuse (403) a path that resolves outside the store's root through a link."""
+        try:
+            resolve_inside(self.store, relpath)
+        except PathEscapeError as exc:
+            raise _HTTPError(403, str(exc)) from exc
+
     # -- GET / HEAD ---------------------------------------------------------------------------
 
     def _get(self, request: Request) -> Response:
@@ -143,6 +157,7 @@ class DataRoutes:
         store = self.store
         name = posixpath.basename(signed.path)
         if store.is_local:
+            self._inside(signed.path)
             path = store.local_path(signed.path)
             return _LocalFile(
                 path, filename=name, size=os.stat(path).st_size, head=request.method == "HEAD"
@@ -178,6 +193,14 @@ class DataRoutes:
         length = request.headers.get("Content-Length")
         if length is None or not length.isdigit():
             raise _HTTPError(411, "a PUT needs a Content-Length")
+        limit = self.max_upload_bytes
+        if expected is None and int(length) > limit:
+            raise _HTTPError(
+                413,
+                f"an upload without a Content-MD5 may hold at most {limit} bytes "
+                f"(CARGOHOLD_PROXY_MAX_UPLOAD_BYTES); create the upload location with the "
+                f"file's content_md5 to send more; nothing stored",
+            )
         tmp = await run_in_threadpool(self._spool_path)
         try:
             digest, size = await self._receive(request, tmp)
@@ -231,6 +254,7 @@ class DataRoutes:
         store = self.store
         if store.is_local:
             final = store.uri(relpath).removeprefix("file://")
+            self._inside(relpath)
             os.makedirs(os.path.dirname(final), exist_ok=True)
             try:
                 os.link(tmp, final)

@@ -68,6 +68,8 @@ class WebServer:
         timeout_keep_alive: seconds an idle keep-alive connection stays open.
         limit_concurrency: connections served at once; more get 503.
         log: called with one line per request (quiet when None).
+        max_upload_bytes: the largest body of an upload without an MD5 (default the setting
+            ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``); larger ones get 413.
 
     Raises:
         ConfigurationError: no secret, or a non-loopback host without a token.
@@ -88,6 +90,7 @@ class WebServer:
         timeout_keep_alive: int = 5,
         limit_concurrency: int = 256,
         log: Callable[[str], None] | None = None,
+        max_upload_bytes: int | None = None,
     ) -> None:
         if not is_loopback(host) and not token:
             raise ConfigurationError(
@@ -120,6 +123,7 @@ class WebServer:
                 token=token,
                 airflow_url=airflow_url,
                 dagster_url=dagster_url,
+                max_upload_bytes=max_upload_bytes,
             ),
         )
         self._log_handler = _AccessLog(log) if log is not None else None

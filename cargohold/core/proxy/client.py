@@ -64,8 +64,8 @@ def _failure(status: int, reason: str, body: bytes, url: str) -> Exception:
         )
     if status in (409, 412):
         return ProxyError(f"{where}: {status}: the location already holds other content")
-    if status == 400:
-        return ProxyError(f"{where}: 400 {reason}: {text}")
+    if status in (400, 413):
+        return ProxyError(f"{where}: {status} {reason}: {text}")
     return StorageError(f"{where}: HTTP {status} {reason}: {text}")
 
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from cargohold.core.errors import PathEscapeError, PathExistsError, ProxyError
+from cargohold.core.errors import CorruptDataError, PathEscapeError, PathExistsError, ProxyError
 from cargohold.core.proxy.outputs import describe, pick_output
 from cargohold.core.proxy.s3 import S3Presigner
 from cargohold.core.proxy.signing import (
@@ -40,14 +41,18 @@ from cargohold.core.proxy.signing import (
     normalize_md5,
 )
 from cargohold.core.proxy.urls import CargoholdURL
-from cargohold.core.types.literals import Literal, canonical_json
+from cargohold.core.storage.filesystems import storage_errors
+from cargohold.core.storage.hashing import verify_bytes
+from cargohold.core.types.literals import BlobRef, Literal, canonical_json
 
 if TYPE_CHECKING:
     from cargohold.core.catalog.objects import Artifact
     from cargohold.core.hold import Cargohold
+    from cargohold.core.storage.store import Store
 
 __all__ = [
     "DEFAULT_GET_DATA_LIMIT",
+    "resolve_inside",
     "DEFAULT_PROXY_URL",
     "DataProxy",
     "DataResponse",
@@ -152,7 +157,9 @@ class DataProxy:
             ConfigurationError: no secret is configured.
         """
         if self._signer is None:
-            self._signer = UrlSigner(secret=self._secret, clock=self._clock)
+            self._signer = UrlSigner(
+                secret=self._secret, clock=self._clock, max_expires_in=self.max_expires_in
+            )
         return self._signer
 
     def _s3(self) -> S3Presigner:
@@ -324,7 +331,8 @@ class DataProxy:
         """The path of ``uri`` relative to the store's root.
 
         Raises:
-            PathEscapeError: ``uri`` is not inside the store.
+            PathEscapeError: ``uri`` is not inside the store, or (on a local store) resolves
+                outside its root through a symbolic link.
         """
         store = self.hold.store
         prefix = store.url.rstrip("/") + "/"
@@ -332,6 +340,7 @@ class DataProxy:
             raise PathEscapeError(f"{uri} is not inside this store ({store.url})")
         relpath = uri[len(prefix) :]
         store.uri(relpath)  # refuses '..' and friends
+        resolve_inside(store, relpath)
         return relpath
 
     # -- cargohold:// -------------------------------------------------------------------------
@@ -358,16 +367,20 @@ class DataProxy:
     def get_data(self, url: str, *, max_bytes: int = DEFAULT_GET_DATA_LIMIT) -> DataResponse:
         """The data of the artifact output a ``cargohold://`` URL names, and its metadata.
 
-        A blob's bytes are read whole and verified against its content hash; an inline value
-        comes back as canonical JSON.
+        A blob's bytes are read whole and verified against its content hash and its recorded
+        size; an inline value comes back as canonical JSON. ``max_bytes`` bounds what is read,
+        whatever the literal claims: at most ``max_bytes + 1`` bytes are ever read.
 
         Raises:
             ProxyError: a malformed URL, an ambiguous or unknown output, or a blob larger than
                 ``max_bytes`` (download it through :meth:`create_download_link` instead).
             NotFoundError: no such artifact or dataset.
-            CorruptDataError: the blob's bytes do not match its hash.
+            CorruptDataError: the blob's bytes do not match its hash or its recorded size.
+            PathEscapeError: the blob lies (or, through a link, resolves) outside the store.
             StorageError: the store failed.
         """
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+            raise ProxyError(f"max_bytes must be a non-negative integer, got {max_bytes!r}")
         parsed = CargoholdURL.parse(url)
         artifact = self.resolve_artifact(url)
         name, literal = pick_output(artifact, parsed.output)
@@ -382,9 +395,48 @@ class DataProxy:
                     f"{max_bytes}; download it through a link (create_download_link or "
                     f"`cargohold artifacts download`)"
                 )
-            data = self.hold.store.read_bytes(literal.blob.uri, expected_hash=literal.blob.hash)
+            data = self._read_bounded(literal.blob, url=url, max_bytes=max_bytes)
             meta["content_type"] = "application/octet-stream"
         return DataResponse(data=data, metadata=meta, literal=literal, artifact=artifact)
+
+    def _read_bounded(self, blob: BlobRef, *, url: str, max_bytes: int) -> bytes:
+        """A blob's bytes, reading at most ``max_bytes + 1``, checked for size and hash."""
+        store = self.hold.store
+        resolve_inside(store, self.relative_path(blob.uri))
+        with storage_errors(f"reading {blob.uri}"), store.open_blob(blob.uri) as stream:
+            data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ProxyError(
+                f"{url} is more than get_data's limit of {max_bytes} bytes; download it "
+                f"through a link (create_download_link or `cargohold artifacts download`)"
+            )
+        if len(data) != blob.size:
+            raise CorruptDataError(
+                blob.uri, f"{blob.hash} of {blob.size} bytes", f"{len(data)} bytes"
+            )
+        verify_bytes(data, uri=blob.uri, expected_hash=blob.hash)
+        return data
+
+
+def resolve_inside(store: Store, relpath: str) -> str:
+    """On a local store: the real path of ``relpath``, refused when it resolves (symbolic links
+    followed) outside the store's root. Elsewhere (object stores have no links) the store's
+    path. The proxy serves and writes only paths that pass this check.
+
+    Raises:
+        PathEscapeError: ``relpath`` escapes the root, lexically or through a link.
+    """
+    native = store.uri(relpath)
+    if not store.is_local:
+        return native
+    root = os.path.realpath(store.root)
+    real = os.path.realpath(native.removeprefix("file://"))
+    if os.path.commonpath([root, real]) != root:
+        raise PathEscapeError(
+            f"{relpath} resolves outside the store's root {store.root} (through a symbolic "
+            f"link); the proxy serves only what lies inside the store"
+        )
+    return real
 
 
 def _check_part(value: str, *, what: str) -> str:

@@ -4,6 +4,9 @@ A signed URL is ``{base}/v1/data/{path}?expires={unix seconds}[&md5={hex}]&sig={
 where ``path`` is relative to the store's root and the signature is HMAC-SHA256, keyed by the
 proxy secret (``CARGOHOLD_PROXY_SECRET``), over the method, the path, the expiry and the declared
 MD5. Changing any of them (or the signature) makes the URL invalid; the server answers 403.
+Verification also enforces the expiry cap: a link that expires further ahead than the signer's
+``max_expires_in`` is refused even when its signature is valid (the cap is not only a rule of
+whoever creates links).
 """
 
 from __future__ import annotations
@@ -110,16 +113,24 @@ class UrlSigner:
     Args:
         secret: the shared secret (``CARGOHOLD_PROXY_SECRET``).
         clock: the source of the current Unix time (tests pass a fake).
+        max_expires_in: the longest a link may still be valid when it is verified.
 
     Raises:
         ConfigurationError: no secret was given.
     """
 
-    def __init__(self, *, secret: str | None, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str | None,
+        clock: Callable[[], float] | None = None,
+        max_expires_in: timedelta = DEFAULT_MAX_EXPIRES_IN,
+    ) -> None:
         if not secret:
             raise ConfigurationError(f"the data proxy needs a secret to sign URLs: {_SECRET_HINT}")
         self._key = secret.encode()
         self._clock = clock or time.time
+        self.max_expires_in = max_expires_in
 
     def now(self) -> float:
         """The signer's current Unix time."""
@@ -159,7 +170,7 @@ class UrlSigner:
 
         Raises:
             ProxyError: the URL is unsigned, tampered with (any byte of path, expiry, MD5 or
-                signature changed) or expired.
+                signature changed), expired, or valid for longer than ``max_expires_in``.
         """
         try:
             expires = int(query["expires"])
@@ -170,6 +181,13 @@ class UrlSigner:
         expected = self._signature(method, path, expires, md5)
         if not hmac.compare_digest(expected, signature):
             raise ProxyError("the URL's signature does not match (tampered?); ask for a new link")
-        if self.now() >= expires:
+        now = self.now()
+        if now >= expires:
             raise ProxyError("the link has expired; ask for a new one")
+        cap = math.ceil(self.max_expires_in.total_seconds())
+        if expires > math.ceil(now) + cap:
+            raise ProxyError(
+                f"the link expires {expires - math.ceil(now)} s from now, beyond the cap of "
+                f"{cap} s; ask for a new one"
+            )
         return SignedRequest(method=method.upper(), path=path, expires=expires, md5=md5)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from cargohold.core.errors import SerializationError, TypeMismatchError
+from cargohold.core.errors import CargoholdError, SerializationError, TypeMismatchError
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import LiteralType
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
@@ -51,7 +51,9 @@ class NdarrayTransformer(TypeTransformer):
                 return np.load(ctx.store.local_blob_path(ref.uri, expected_hash=ref.hash))
             data = ctx.store.read_bytes(ref.uri, expected_hash=ref.hash)
             return np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
+        except CargoholdError:
+            raise
+        except (ValueError, EOFError, OSError) as exc:
             raise SerializationError(f"cannot read the array at {ref.uri}: {exc}") from exc
 
 

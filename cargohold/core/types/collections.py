@@ -72,9 +72,25 @@ def _declared_placeholder(element_type: Any) -> LiteralType:
     return LiteralType("declared", name=name)
 
 
+def _arity(literal_type: LiteralType, count: int) -> tuple[LiteralType, ...]:
+    """The element types of a collection literal, which must number ``count``.
+
+    Raises:
+        SerializationError: the type has another number of element types.
+    """
+    if len(literal_type.args) != count:
+        raise SerializationError(
+            f"a {literal_type.kind} literal type needs {count} element type(s), this one has "
+            f"{len(literal_type.args)}: {literal_type}"
+        )
+    return literal_type.args
+
+
 def _decode_items(
     encoded: list[Any], element_lt: LiteralType, element_type: Any, ctx: TransformContext
 ) -> list[Any]:
+    if not isinstance(encoded, list):
+        raise SerializationError(f"a collection literal holds a list, not {encoded!r:.100}")
     if element_lt.kind == "declared":
         return []
     return [ctx.decode(item, element_lt, element_type) for item in encoded]
@@ -141,7 +157,8 @@ class ListTransformer(TypeTransformer):
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
         args = _element_args(python_type)
-        return _decode_items(encoded, literal_type.args[0], args[0] if args else None, ctx)
+        (element_lt,) = _arity(literal_type, 1)
+        return _decode_items(encoded, element_lt, args[0] if args else None, ctx)
 
 
 class SetTransformer(TypeTransformer):
@@ -166,7 +183,8 @@ class SetTransformer(TypeTransformer):
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
         args = _element_args(python_type)
-        items = _decode_items(encoded, literal_type.args[0], args[0] if args else None, ctx)
+        (element_lt,) = _arity(literal_type, 1)
+        items = _decode_items(encoded, element_lt, args[0] if args else None, ctx)
         origin = typing.get_origin(python_type) or python_type
         if origin is frozenset or (origin is None and literal_type.kind == "frozenset"):
             return frozenset(items)
@@ -247,7 +265,7 @@ class DictTransformer(TypeTransformer):
     ) -> Any:
         args = _element_args(python_type)
         key_type, value_type = args if len(args) == 2 else (None, None)
-        key_lt, value_lt = literal_type.args
+        key_lt, value_lt = _arity(literal_type, 2)
         pairs = encoded.items() if isinstance(encoded, dict) else encoded
         if key_lt.kind == "declared" or value_lt.kind == "declared":
             return {}

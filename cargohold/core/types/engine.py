@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import threading
 import types
 import typing
 from typing import Any, ClassVar
 
 from cargohold.core.errors import (
+    CargoholdError,
     ConfigurationError,
     SerializationError,
     UnsupportedTypeError,
+    UntrustedTypeError,
 )
-from cargohold.core.types.literals import BLOB_MARKER, BlobRef, Literal, LiteralType, canonical_json
-from cargohold.core.types.transformer import TransformContext, TypeTransformer
+from cargohold.core.types.literals import (
+    BLOB_MARKER,
+    BlobRef,
+    Literal,
+    LiteralType,
+    canonical_json,
+    check_depth,
+)
+from cargohold.core.types.transformer import TransformContext, TypeTransformer, type_path
 
 __all__ = ["TypeEngine"]
 
@@ -39,6 +49,9 @@ _LAZY_KINDS: dict[str, str] = {
     "ndarray": "cargohold.core.types.arrays",
     "pydantic": "cargohold.core.types.models",
 }
+# Kinds whose values can only be classes of a package: when the package is not imported yet, no
+# class of it can be declared or trusted here, so the document cannot make us import it.
+_KIND_PACKAGES: dict[str, str] = {"pydantic": "pydantic"}
 _BUILTIN_MODULES = (
     "cargohold.core.types.scalars",
     "cargohold.core.types.collections",
@@ -58,6 +71,7 @@ class TypeEngine:
         self._by_kind: dict[str, TypeTransformer] = {}
         self._structural: list[TypeTransformer] = []
         self._loaded_plugins: set[str] = set()
+        self._trusted: dict[str, type] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -109,6 +123,29 @@ class TypeEngine:
             if type(transformer).handles is not TypeTransformer.handles:
                 self._structural = [t for t in self._structural if type(t) is not type(transformer)]
                 self._structural.append(transformer)
+
+    def register_type(self, cls: type) -> None:
+        """Trust ``cls`` to be named by documents: a literal naming it (``module:qualname``)
+        decodes into it without the reader declaring it and without ``allowed_types``.
+
+        Raises:
+            ConfigurationError: ``cls`` is not a class.
+        """
+        if not isinstance(cls, type):
+            raise ConfigurationError(f"register_type needs a class, got {cls!r}")
+        with self._lock:
+            self._trusted[type_path(cls)] = cls
+
+    def registered_type(self, name: str) -> type | None:
+        """The class named ``module:qualname`` if it is registered: given to
+        :meth:`register_type`, or one of the Python types of a registered transformer."""
+        found = self._trusted.get(name)
+        if found is not None:
+            return found
+        for python_type in list(self._by_type):
+            if type_path(python_type) == name:
+                return python_type
+        return None
 
     def transformer_for(self, python_type: Any) -> TypeTransformer:
         """The transformer that encodes ``python_type``.
@@ -200,6 +237,14 @@ class TypeEngine:
     ) -> Any:
         """Decode an encoding of ``literal_type`` (into ``python_type`` when given)."""
         python_type = self._narrow(_normalize(python_type), literal_type)
+        package = _KIND_PACKAGES.get(literal_type.kind)
+        if package is not None and package not in sys.modules:
+            raise UntrustedTypeError(
+                str(literal_type.name)[:200],
+                literal_type.kind,
+                f"{package} is not imported in this process, so none of its classes is declared "
+                f"or loaded here (cargohold never imports a package for a document)",
+            )
         return self.transformer_for_kind(literal_type.kind).decode(
             encoded, literal_type, python_type, ctx
         )
@@ -221,19 +266,42 @@ class TypeEngine:
     def to_python(self, literal: Literal, ctx: TransformContext, python_type: Any = None) -> Any:
         """Turn a :class:`Literal` back into a value (of ``python_type`` when given).
 
+        Every failure to read the document is a :class:`CargoholdError`: an error a transformer
+        lets escape on a malformed encoding (``TypeError``, ``KeyError``, ...) is translated
+        into a :class:`SerializationError` with the original as its cause.
+
         Raises:
-            CorruptDataError: an offloaded value fails its hash check.
+            CorruptDataError: an offloaded value fails its hash or size check.
             BlobNotFoundError: an offloaded value is missing from the store.
-            SerializationError: the literal does not fit ``python_type``.
+            UntrustedTypeError: the literal names a class that is not trusted here.
+            SerializationError: the literal is malformed or does not fit ``python_type``.
         """
-        blob = literal.blob
-        if blob is None:
-            encoded = literal.value
-        elif blob.format == "json":
-            encoded = json.loads(ctx.store.read_bytes(blob.uri, expected_hash=blob.hash))
-        else:
-            encoded = {BLOB_MARKER: blob.to_dict()}
-        return self.decode(encoded, literal.type, python_type, ctx)
+        try:
+            blob = literal.blob
+            if blob is None:
+                encoded = literal.value
+            elif blob.format == "json":
+                encoded = json.loads(ctx.read_blob(blob))
+                check_depth(encoded)
+            else:
+                encoded = {BLOB_MARKER: blob.to_dict()}
+            return self.decode(encoded, literal.type, python_type, ctx)
+        except CargoholdError:
+            raise
+        except (
+            TypeError,
+            ValueError,
+            LookupError,
+            AttributeError,
+            RecursionError,
+            ArithmeticError,
+            NotImplementedError,
+            EOFError,
+        ) as exc:
+            raise SerializationError(
+                f"cannot read a literal of type {literal.type}: its document is malformed "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
 
     def _narrow(self, python_type: Any, literal_type: LiteralType) -> Any:
         """The variant of a union that a literal was encoded as (``None`` when unknown)."""

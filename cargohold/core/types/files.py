@@ -13,13 +13,66 @@ import pickle
 import tempfile
 from typing import IO, Any
 
-from cargohold.core.errors import BlobNotFoundError, TypeMismatchError
+from cargohold.core.errors import BlobNotFoundError, SerializationError, TypeMismatchError
 from cargohold.core.storage.store import Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import BLOB_MARKER, BlobRef, LiteralType
 from cargohold.core.types.transformer import TransformContext, TypeTransformer, type_path
 
-__all__ = ["Directory", "File", "register"]
+__all__ = ["Directory", "File", "check_file_name", "check_relpath", "register"]
+
+_MAX_NAME = 255
+_MAX_RELPATH = 4096
+
+
+def check_file_name(name: object) -> str:
+    """A file name a document gives (a ``file`` literal's name), checked like PEP 706's ``data``
+    filter: one path component, not empty, not ``.`` or ``..``, no ``/`` or ``\\``, no drive
+    letter, no NUL or other control character.
+
+    Raises:
+        SerializationError: the name is not a safe single file name.
+    """
+    if not isinstance(name, str) or not name or len(name) > _MAX_NAME:
+        raise SerializationError(f"file name {name!r:.100} refused: not a short, non-empty string")
+    if name in (".", "..") or "/" in name or "\\" in name or ":" in name[1:2]:
+        raise SerializationError(
+            f"file name {name!r:.100} refused: a stored file's name is one path component "
+            f"(no '/', '\\', '..', drive letter or absolute path)"
+        )
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise SerializationError(f"file name {name!r:.100} refused: it holds control characters")
+    return name
+
+
+def check_relpath(relpath: object) -> str:
+    """A path inside a directory that a document gives (a ``directory`` literal's entry): ``/``
+    separated safe names (see :func:`check_file_name`), so it stays inside its folder.
+
+    Raises:
+        SerializationError: the path is absolute, holds ``..``, a drive letter, NUL, ...
+    """
+    if not isinstance(relpath, str) or not relpath or len(relpath) > _MAX_RELPATH:
+        raise SerializationError(f"directory entry {relpath!r:.100} refused: not a path")
+    if relpath.startswith(("/", "\\")):
+        raise SerializationError(f"directory entry {relpath!r:.100} refused: it is absolute")
+    for part in relpath.split("/"):
+        check_file_name(part)
+    return relpath
+
+
+def _inside(root: str, relpath: str) -> str:
+    """The local path of ``relpath`` under ``root``, refused when it resolves (links followed)
+    anywhere outside ``root``.
+
+    Raises:
+        SerializationError: the path would leave ``root``.
+    """
+    base = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(base, *check_relpath(relpath).split("/")))
+    if os.path.commonpath([base, target]) != base or target == base:
+        raise SerializationError(f"directory entry {relpath!r:.100} refused: it leaves {root}")
+    return target
 
 
 class File(os.PathLike[str]):
@@ -66,7 +119,11 @@ class File(os.PathLike[str]):
         """
         if self._ref is None or self._store is None:
             return str(self._local)
-        target = path or os.path.join(tempfile.mkdtemp(prefix="cargohold-"), self.name)
+        if path is None:
+            folder = tempfile.mkdtemp(prefix="cargohold-")
+            target = _inside(folder, check_file_name(self.name))
+        else:
+            target = path
         self._store.download(self._ref.uri, target, expected_hash=self._ref.hash)
         if path is None:
             self._local = target
@@ -142,10 +199,11 @@ class Directory(os.PathLike[str]):
     def path(self) -> str:
         """The local path, downloading every file on first use."""
         if self._local is None:
-            target = os.path.join(tempfile.mkdtemp(prefix="cargohold-"), self.name)
-            for relpath, file in self._entries.items():
-                file.download(os.path.join(target, *relpath.split("/")))
+            folder = tempfile.mkdtemp(prefix="cargohold-")
+            target = _inside(folder, check_file_name(self.name))
             os.makedirs(target, exist_ok=True)
+            for relpath, file in sorted(self._entries.items()):
+                file.download(_inside(target, relpath))
             self._local = target
         return self._local
 
@@ -178,7 +236,8 @@ class FileTransformer(TypeTransformer):
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
         ref = ctx.blob_ref(encoded)
-        return File._remote(ref, ctx.store, str(ref.extra.get("name") or ref.hash))
+        name = ref.extra.get("name")
+        return File._remote(ref, ctx.store, ref.hash if name is None else check_file_name(name))
 
 
 class DirectoryTransformer(TypeTransformer):
@@ -196,11 +255,32 @@ class DirectoryTransformer(TypeTransformer):
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
-        entries = {}
-        for relpath, marker in encoded["entries"]:
+        if not isinstance(encoded, dict) or not isinstance(encoded.get("entries"), list):
+            raise SerializationError(f"not a directory literal: {encoded!r:.100}")
+        entries: dict[str, File] = {}
+        for entry in encoded["entries"]:
+            if not isinstance(entry, list) or len(entry) != 2:
+                raise SerializationError(f"not a directory entry: {entry!r:.100}")
+            relpath, marker = check_relpath(entry[0]), entry[1]
             ref = ctx.blob_ref(marker)
             entries[relpath] = File._remote(ref, ctx.store, relpath.rsplit("/", 1)[-1])
-        return Directory._remote(encoded["name"], entries)
+        _refuse_overlaps(entries)
+        return Directory._remote(check_file_name(encoded.get("name")), entries)
+
+
+def _refuse_overlaps(entries: dict[str, File]) -> None:
+    """Refuse entries where one file's path is another's folder (``a`` and ``a/b``).
+
+    Raises:
+        SerializationError: two entries overlap.
+    """
+    folders = {relpath.rsplit("/", 1)[0] for relpath in entries if "/" in relpath}
+    for relpath in list(folders):
+        parts = relpath.split("/")
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    clash = sorted(folders & set(entries))
+    if clash:
+        raise SerializationError(f"directory entry {clash[0]!r} is both a file and a folder")
 
 
 class PickleTransformer(TypeTransformer):
@@ -226,8 +306,11 @@ class PickleTransformer(TypeTransformer):
                 f"this literal holds a pickled {literal_type.name}; loading it runs code from "
                 f"the store, so allow it explicitly (CARGOHOLD_ALLOW_PICKLE=true)"
             )
-        ref = ctx.blob_ref(encoded)
-        return pickle.loads(ctx.store.read_bytes(ref.uri, expected_hash=ref.hash))
+        data = ctx.read_blob(ctx.blob_ref(encoded))
+        try:
+            return pickle.loads(data)
+        except Exception as exc:  # unpickling runs arbitrary code: anything can fail
+            raise SerializationError(f"cannot unpickle {literal_type.name}: {exc}") from exc
 
 
 def register(engine: TypeEngine) -> None:

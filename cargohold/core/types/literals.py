@@ -32,15 +32,44 @@ from cargohold.core.errors import SerializationError
 
 __all__ = [
     "LITERAL_VERSION",
+    "MAX_DEPTH",
     "BlobRef",
     "Literal",
     "LiteralType",
     "canonical_json",
+    "check_depth",
     "content_hash",
 ]
 
 LITERAL_VERSION = 1
 BLOB_MARKER = "$blob"
+MAX_DEPTH = 64
+"""The deepest nesting of lists and objects a literal document may have (its value and its type
+together count separately); deeper documents are refused before anything decodes them."""
+
+
+def check_depth(document: Any, *, limit: int = MAX_DEPTH) -> None:
+    """Refuse a JSON value nested deeper than ``limit`` lists and objects (iteratively, so the
+    check itself cannot overflow the stack).
+
+    Raises:
+        SerializationError: the value is nested too deeply.
+    """
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Any = value.values()
+        elif isinstance(value, list | tuple):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            raise SerializationError(
+                f"literal document nested deeper than {limit} levels; refused (cargohold "
+                f"literals nest at most {limit} lists and objects)"
+            )
+        stack.extend((child, depth + 1) for child in children)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -91,14 +120,16 @@ class LiteralType:
         Raises:
             SerializationError: ``data`` is not a type document.
         """
-        try:
-            return cls(
-                kind=str(data["kind"]),
-                name=data.get("name"),
-                args=tuple(cls.from_dict(arg) for arg in data.get("args", ())),
+        if not isinstance(data, Mapping):
+            raise SerializationError(f"not a literal type document: {data!r:.200}")
+        kind, name, args = data.get("kind"), data.get("name"), data.get("args", ())
+        if not isinstance(kind, str) or not (name is None or isinstance(name, str)):
+            raise SerializationError(
+                f"a literal type needs a string kind and an optional string name: {data!r:.200}"
             )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise SerializationError(f"not a literal type document: {data!r}") from exc
+        if not isinstance(args, list | tuple):
+            raise SerializationError(f"a literal type's args must be a list: {data!r:.200}")
+        return cls(kind=kind, name=name, args=tuple(cls.from_dict(arg) for arg in args))
 
     def __str__(self) -> str:
         inner = ", ".join(str(arg) for arg in self.args)
@@ -141,22 +172,31 @@ class BlobRef:
         """Build a reference from its JSON form.
 
         Raises:
-            SerializationError: ``data`` lacks a field a reference needs.
+            SerializationError: ``data`` lacks a field a reference needs, or a size or row
+                count is not a non-negative integer.
         """
+        if not isinstance(data, Mapping):
+            raise SerializationError(f"not a blob reference document: {data!r:.200}")
         try:
             schema = data.get("schema")
-            return cls(
-                uri=str(data["uri"]),
-                size=int(data["size"]),
-                hash=str(data["hash"]),
-                format=str(data["format"]),
-                python_type=str(data["python_type"]),
-                rows=None if data.get("rows") is None else int(data["rows"]),
-                schema=None if schema is None else tuple((str(c), str(t)) for c, t in schema),
-                extra=dict(data.get("extra") or {}),
+            extra = data.get("extra") or {}
+            if not isinstance(extra, Mapping):
+                raise TypeError("extra must be an object")
+            ref = cls(
+                uri=_text(data["uri"]),
+                size=_count(data["size"]),
+                hash=_text(data["hash"]),
+                format=_text(data["format"]),
+                python_type=_text(data["python_type"]),
+                rows=None if data.get("rows") is None else _count(data["rows"]),
+                schema=None if schema is None else tuple((_text(c), _text(t)) for c, t in schema),
+                extra=dict(extra),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise SerializationError(f"not a blob reference document: {data!r}") from exc
+            raise SerializationError(
+                f"not a blob reference document ({exc}): {data!r:.200}"
+            ) from exc
+        return ref
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +229,10 @@ class Literal:
         """Every blob this literal references, its own and those nested in its value."""
         if self.blob is not None:
             yield self.blob
-            for nested in self.blob.extra.get("refs", ()):
+            refs = self.blob.extra.get("refs", ())
+            if not isinstance(refs, list | tuple):
+                raise SerializationError(f"a blob's refs must be a list: {refs!r:.100}")
+            for nested in refs:
                 yield BlobRef.from_dict(nested)
         else:
             yield from _nested_blobs(self.value)
@@ -222,7 +265,10 @@ class Literal:
                 f"literal document version {version!r} is not supported by this cargohold "
                 f"(it reads version {LITERAL_VERSION}); upgrade cargohold to read it"
             )
+        check_depth(data.get("type"))
+        check_depth(data.get("value"))
         blob = data.get("blob")
+        check_depth(blob)
         return cls(
             type=LiteralType.from_dict(data["type"]),
             value=data.get("value"),
@@ -238,9 +284,25 @@ class Literal:
         """
         try:
             data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError too
             raise SerializationError(f"not a JSON literal document: {exc}") from exc
+        except RecursionError as exc:
+            raise SerializationError(
+                f"literal document nested deeper than {MAX_DEPTH} levels; refused"
+            ) from exc
         return cls.from_dict(data)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a non-negative integer, got {value!r:.40}")
+    return value
 
 
 def _nested_blobs(value: Any) -> Iterator[BlobRef]:

@@ -13,12 +13,8 @@ import pydantic
 from cargohold.core.errors import SerializationError, TypeMismatchError
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import LiteralType
-from cargohold.core.types.transformer import (
-    TransformContext,
-    TypeTransformer,
-    import_type,
-    type_path,
-)
+from cargohold.core.types.transformer import TransformContext, TypeTransformer, type_path
+from cargohold.core.types.trust import resolve_type
 
 __all__ = ["register"]
 
@@ -37,9 +33,7 @@ class PydanticTransformer(TypeTransformer):
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
-        cls: Any = python_type if isinstance(python_type, type) else None
-        if cls is None:
-            cls = import_type(str(literal_type.name))
+        cls = resolve_type("pydantic", literal_type.name, python_type, ctx)
         try:
             return cls.model_validate(encoded)
         except pydantic.ValidationError as exc:

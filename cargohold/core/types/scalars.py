@@ -10,6 +10,7 @@ limit.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import math
 import uuid
@@ -141,10 +142,12 @@ class BytesTransformer(TypeTransformer):
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
         if isinstance(encoded, str):
-            data = base64.b64decode(encoded)
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except binascii.Error as exc:
+                raise SerializationError(f"bytes literal is not valid base64: {exc}") from exc
         else:
-            ref = ctx.blob_ref(encoded)
-            data = ctx.store.read_bytes(ref.uri, expected_hash=ref.hash)
+            data = ctx.read_blob(ctx.blob_ref(encoded))
         if python_type is bytearray or (python_type is None and literal_type.name == "bytearray"):
             return bytearray(data)
         return data

@@ -1,8 +1,9 @@
 """Transformers for user-defined structures: dataclasses (nested) and Enums.
 
 A dataclass encodes as a JSON object of its fields, each field through the engine with the
-field's annotation; an Enum as its value. Both record their class as ``module:qualname`` so a
-reader without ``as_type`` gets the same class back.
+field's annotation; an Enum as its value. Both record their class as ``module:qualname``; a
+reader without ``as_type`` gets that class back only when it trusts it (registered, or allowed
+and already imported: see :mod:`cargohold.core.types.trust`). Nothing is imported for a document.
 """
 
 from __future__ import annotations
@@ -15,22 +16,10 @@ from typing import Any
 from cargohold.core.errors import SerializationError, TypeMismatchError
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.literals import LiteralType
-from cargohold.core.types.transformer import (
-    TransformContext,
-    TypeTransformer,
-    import_type,
-    type_path,
-)
+from cargohold.core.types.transformer import TransformContext, TypeTransformer, type_path
+from cargohold.core.types.trust import resolve_type
 
 __all__ = ["register"]
-
-
-def _resolve(python_type: Any, literal_type: LiteralType) -> Any:
-    if isinstance(python_type, type):
-        return python_type
-    if literal_type.name is None:
-        raise SerializationError(f"literal of kind {literal_type.kind} names no class")
-    return import_type(literal_type.name)
 
 
 class DataclassTransformer(TypeTransformer):
@@ -58,9 +47,13 @@ class DataclassTransformer(TypeTransformer):
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
-        cls = _resolve(python_type, literal_type)
-        hints = _hints(cls)
+        cls = resolve_type("dataclass", literal_type.name, python_type, ctx)
+        hints = _hints(cls, ctx)
         fields = dataclasses.fields(cls)
+        if not isinstance(encoded, dict):
+            raise SerializationError(
+                f"a dataclass literal holds an object of fields, not {type(encoded).__name__}"
+            )
         if len(fields) != len(literal_type.args) or set(encoded) != {f.name for f in fields}:
             raise SerializationError(
                 f"the stored {literal_type.name} has fields {sorted(encoded)}, the class "
@@ -77,8 +70,13 @@ class DataclassTransformer(TypeTransformer):
         return instance
 
 
-def _hints(cls: Any) -> dict[str, Any]:
+def _hints(cls: Any, ctx: TransformContext | None = None) -> dict[str, Any]:
+    """The field annotations of ``cls``, resolved in the namespace the reader runs the class's
+    module as (``ctx.namespaces``) when it gave one, else in the class's module."""
+    namespace = (ctx.namespaces or {}).get(getattr(cls, "__module__", "")) if ctx else None
     try:
+        if namespace is not None:
+            return typing.get_type_hints(cls, globalns=dict(namespace))
         return typing.get_type_hints(cls)
     except (NameError, TypeError) as exc:
         raise SerializationError(
@@ -101,10 +99,10 @@ class EnumTransformer(TypeTransformer):
     def decode(
         self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
     ) -> Any:
-        cls = _resolve(python_type, literal_type)
+        cls = resolve_type("enum", literal_type.name, python_type, ctx)
         try:
             return cls(encoded)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise SerializationError(f"{encoded!r} is not a member of {cls.__name__}") from exc
 
 

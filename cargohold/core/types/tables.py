@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
-from cargohold.core.errors import SerializationError, TypeMismatchError
+from cargohold.core.errors import CargoholdError, SerializationError, TypeMismatchError
 from cargohold.core.storage.hashing import verify_bytes
 from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
@@ -122,7 +122,9 @@ def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None)
                 store.local_blob_path(ref.uri, expected_hash=ref.hash), columns=wanted
             )
         return pq.read_table(pa.BufferReader(_read_blob(ref, store)), columns=wanted)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except CargoholdError:
+        raise
+    except (pa.ArrowException, OSError) as exc:
         raise SerializationError(f"cannot read the table at {ref.uri}: {exc}") from exc
 
 

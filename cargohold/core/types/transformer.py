@@ -21,20 +21,20 @@ To support a type of your own::
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from cargohold.core.errors import SerializationError
+from cargohold.core.config import DEFAULT_ALLOWED_TYPES
+from cargohold.core.errors import CorruptDataError, SerializationError
 from cargohold.core.types.literals import BLOB_MARKER, BlobRef, LiteralType
 
 if TYPE_CHECKING:
     from cargohold.core.storage.store import BlobInfo, Store
     from cargohold.core.types.engine import TypeEngine
 
-__all__ = ["TransformContext", "TypeTransformer", "import_type", "type_path"]
+__all__ = ["TransformContext", "TypeTransformer", "type_path"]
 
 
 class TypeTransformer(ABC):
@@ -89,6 +89,11 @@ class TransformContext:
     table_format: str = "parquet"
     allow_pickle: bool = False
     columns: Sequence[str] | None = None
+    allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
+    namespaces: Mapping[str, Mapping[str, Any]] | None = None
+    """Module namespaces to look allowed classes up in before ``sys.modules``, by module name:
+    an adapter passes the globals of the code being run (Airflow's ``dag.test()`` re-parses a
+    DAG file, so ``sys.modules`` may hold a second copy of the module the task runs from)."""
 
     def encode(self, value: Any, python_type: Any = None) -> tuple[LiteralType, Any]:
         """Encode a nested value through the engine."""
@@ -121,6 +126,19 @@ class TransformContext:
         )
         return {BLOB_MARKER: ref.to_dict()}
 
+    def read_blob(self, ref: BlobRef) -> bytes:
+        """A blob's bytes, checked against the size and the hash its reference claims.
+
+        Raises:
+            BlobNotFoundError: the blob is missing.
+            CorruptDataError: the bytes read differ from the reference's size or hash.
+            StorageError: the store failed.
+        """
+        data = self.store.read_bytes(ref.uri, expected_hash=ref.hash)
+        if len(data) != ref.size:
+            raise CorruptDataError(ref.uri, f"{ref.hash} of {ref.size} bytes", f"{len(data)} bytes")
+        return data
+
     @staticmethod
     def blob_ref(encoded: Any) -> BlobRef:
         """The :class:`BlobRef` inside a blob encoding.
@@ -134,24 +152,6 @@ class TransformContext:
 
 
 def type_path(python_type: Any) -> str:
-    """``module:qualname`` of a class, the form :func:`import_type` reads back."""
+    """``module:qualname`` of a class, the name a literal records (and a reader resolves only
+    through :func:`cargohold.core.types.trust.resolve_type`, never by importing it)."""
     return f"{python_type.__module__}:{python_type.__qualname__}"
-
-
-def import_type(path: str) -> Any:
-    """Import the class named by :func:`type_path`.
-
-    Raises:
-        SerializationError: the module or class cannot be found.
-    """
-    module_name, _, qualname = path.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise SerializationError(
-            f"cannot import {path} to decode a literal of that type: {exc}; make the class "
-            f"importable, or pass as_type= to get()"
-        ) from exc
-    return target

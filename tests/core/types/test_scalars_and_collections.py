@@ -212,3 +212,14 @@ def test_property_dict_order_does_not_change_the_hash(hold: Cargohold, value: An
     assert (
         hold.put(value, python_type=typed).hash == hold.put(reversed_value, python_type=typed).hash
     )
+
+
+@pytest.fixture
+def hold(tmp_path: Any) -> Cargohold:
+    """A hold that trusts this module's own classes (its Enum, dataclasses and model), named by
+    the literals these tests read back without declaring a type."""
+    return Cargohold(
+        store_url=f"file://{tmp_path}/store",
+        catalog_url=f"sqlite:///{tmp_path}/catalog.db",
+        allowed_types=(f"{__name__}.*",),
+    )
