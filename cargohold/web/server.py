@@ -112,7 +112,11 @@ class WebServer:
         shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
         self.url = f"http://{shown}:{bound_port}"
         self.proxy = DataProxy(
-            hold=hold, base_url=self.url, secret=key, max_expires_in=max_expires_in
+            hold=hold,
+            base_url=self.url,
+            secret=key,
+            max_expires_in=max_expires_in,
+            max_upload_bytes=max_upload_bytes,
         )
         self.proxy.signer  # noqa: B018 - raises ConfigurationError without a secret
         self.app = create_app(

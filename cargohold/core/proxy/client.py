@@ -79,27 +79,41 @@ def upload(
 ) -> TransferResult:
     """PUT a local file (streamed) or ``data`` to a signed URL.
 
+    When ``headers`` carry a ``Content-Length`` (an upload location created with a declared
+    size; on S3 it is signed), a file or ``data`` of another size is refused before anything is
+    sent.
+
     Returns:
         ``{"status": int, "body": str}`` of the server's answer.
 
     Raises:
-        ProxyError: the URL was refused (expired, tampered, MD5 mismatch, existing content).
+        ProxyError: the size differs from the declared ``Content-Length``, or the URL was
+            refused (expired, tampered, MD5 mismatch, existing content, too large).
         StorageError: another HTTP or network failure.
     """
     if (path is None) == (data is None):
         raise ProxyError("upload needs exactly one of path or data")
-    conn, target = _connect(url, timeout)
-    sent = dict(headers or {})
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() != "content-length"}
+    declared = [v for k, v in (headers or {}).items() if k.lower() == "content-length"]
+    try:
+        size = os.path.getsize(path) if path is not None else len(data or b"")
+    except OSError as exc:
+        raise StorageError(f"cannot upload {path}: {exc}") from exc
+    if declared and declared[0].strip() != str(size):
+        raise ProxyError(
+            f"{path or 'data'} is {size} bytes but the upload location was created for "
+            f"{declared[0]}; create a location with content_length={size}; nothing sent"
+        )
     sent.setdefault("Content-Type", "application/octet-stream")
+    sent["Content-Length"] = str(size)
+    conn, target = _connect(url, timeout)
     try:
         if path is not None:
-            sent["Content-Length"] = str(os.path.getsize(path))
             with open(path, "rb") as body:
                 conn.request("PUT", target, body=body, headers=sent)
                 response = conn.getresponse()
         else:
             assert data is not None
-            sent["Content-Length"] = str(len(data))
             conn.request("PUT", target, body=data, headers=sent)
             response = conn.getresponse()
         answer = response.read()

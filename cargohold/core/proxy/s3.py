@@ -1,8 +1,10 @@
 """Presigned S3 URLs through botocore, configured from the store's s3fs options.
 
 Uploads sign ``Content-MD5`` and ``Content-Type`` (S3 rejects a body whose MD5 differs, with
-``BadDigest``) and, when the object does not exist yet, ``If-None-Match: *`` (S3 refuses to
-overwrite an object created meanwhile, with 412). botocore comes with s3fs.
+``BadDigest``), ``Content-Length`` when a size is declared (S3 then refuses a body of any other
+length: the signature no longer matches) and, when the object does not exist yet,
+``If-None-Match: *`` (S3 refuses to overwrite an object created meanwhile, with 412). botocore
+comes with s3fs.
 """
 
 from __future__ import annotations
@@ -91,9 +93,20 @@ class S3Presigner:
         return str(head.get("ETag", "")).strip('"') or None
 
     def upload_url(
-        self, *, uri: str, seconds: int, md5: bytes | None, must_not_exist: bool
+        self,
+        *,
+        uri: str,
+        seconds: int,
+        md5: bytes | None,
+        must_not_exist: bool,
+        content_length: int | None = None,
     ) -> tuple[str, dict[str, str]]:
-        """A presigned PUT of ``uri`` and the headers the uploader must send with it."""
+        """A presigned PUT of ``uri`` and the headers the uploader must send with it (every one
+        of them is signed, ``Content-Length`` included when ``content_length`` is given).
+
+        Raises:
+            StorageError: botocore could not presign.
+        """
         bucket, key = split_s3_uri(uri)
         params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ContentType": CONTENT_TYPE}
         headers = {"Content-Type": CONTENT_TYPE}
@@ -101,6 +114,9 @@ class S3Presigner:
             encoded = base64.b64encode(md5).decode()
             params["ContentMD5"] = encoded
             headers["Content-MD5"] = encoded
+        if content_length is not None:
+            params["ContentLength"] = content_length
+            headers["Content-Length"] = str(content_length)
         if must_not_exist:
             params["IfNoneMatch"] = "*"
             headers["If-None-Match"] = "*"

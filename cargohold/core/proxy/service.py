@@ -18,6 +18,15 @@ where ``root`` is ``filename_root`` if given, else the unpadded lower-case base3
 a random id: MD5 plus file name give the same location every time. An existing object with other
 content is never overwritten: asking for its location raises :class:`PathExistsError`, and the
 upload itself is refused (409 on the proxy server, 412 on S3).
+
+A location created without an MD5 holds at most ``max_upload_bytes`` (the setting
+``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``). The proxy server enforces it
+on the body (413). On S3 the caller declares the size (``content_length``): a larger one is
+refused when the location is created, and the declared ``Content-Length`` is signed into the
+presigned PUT, so S3 refuses a body of any other length (403 ``SignatureDoesNotMatch``; S3 needs
+a ``Content-Length`` on every PUT). A presigned POST with a ``content-length-range`` policy would
+not need the size up front, but S3 takes no ``If-None-Match`` on POST uploads, so it would lose
+the no-overwrite guarantee; the signed PUT keeps it.
 """
 
 from __future__ import annotations
@@ -68,7 +77,8 @@ _CHUNK = 4 << 20
 
 @dataclass(frozen=True, kw_only=True)
 class UploadLocation:
-    """Where to PUT bytes: the signed URL, the headers to send, and where they will live."""
+    """Where to PUT bytes: the signed URL, the headers to send (all of them: on S3 they are
+    signed, ``Content-Length`` included when a size was declared), and where they will live."""
 
     signed_url: str
     native_url: str
@@ -118,6 +128,8 @@ class DataProxy:
         secret: the signing secret (default ``hold.settings.proxy_secret``); needed for
             non-S3 stores only.
         max_expires_in: the longest a URL may live (one hour by default).
+        max_upload_bytes: the largest upload location created without an MD5 (default the
+            setting ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``).
         upload_prefix: the store folder upload locations go under.
         clock: the current Unix time (tests pass a fake).
     """
@@ -129,12 +141,17 @@ class DataProxy:
         base_url: str | None = None,
         secret: str | None = None,
         max_expires_in: timedelta = DEFAULT_MAX_EXPIRES_IN,
+        max_upload_bytes: int | None = None,
         upload_prefix: str = "uploads",
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.hold = hold
         self.base_url = (base_url or hold.settings.proxy_url or DEFAULT_PROXY_URL).rstrip("/")
         self.max_expires_in = max_expires_in
+        self.max_upload_bytes = _byte_count(
+            hold.settings.proxy_max_upload_bytes if max_upload_bytes is None else max_upload_bytes,
+            what="max_upload_bytes",
+        )
         self.upload_prefix = _check_part(upload_prefix, what="upload_prefix")
         self._secret = secret if secret is not None else hold.settings.proxy_secret
         self._clock = clock
@@ -212,21 +229,33 @@ class DataProxy:
         expires_in: timedelta | float | None = None,
         content_md5: bytes | str | None = None,
         filename_root: str | None = None,
+        content_length: int | None = None,
     ) -> UploadLocation:
         """A signed URL to PUT one file to, expiring after ``expires_in`` (default: the max).
 
         ``content_md5`` (16 raw bytes, hex or base64) is signed into the URL: an upload whose
-        bytes have another MD5 is rejected and nothing is stored. ``project`` and ``domain``
-        default to the hold's settings.
+        bytes have another MD5 is rejected and nothing is stored. Without it the upload holds at
+        most :attr:`max_upload_bytes`: on S3 ``content_length`` (the file's size in bytes) is
+        then required, checked against that cap here and signed into the URL, so S3 accepts a
+        body of exactly that length only; on the proxy server it is optional (checked here when
+        given; the server refuses a larger body with 413). ``content_length`` may accompany an
+        MD5 too (on S3 it is signed then as well). The headers to send include
+        ``Content-Length`` when it was given. ``project`` and ``domain`` default to the hold's
+        settings.
 
         Raises:
-            ProxyError: ``expires_in`` exceeds the maximum, or a malformed argument.
+            ProxyError: ``expires_in`` exceeds the maximum; no ``content_md5`` and
+                ``content_length`` is above ``max_upload_bytes`` (or, on S3, missing); or a
+                malformed argument.
             PathExistsError: the location already holds other content (never overwritten).
             ConfigurationError: a non-S3 store and no proxy secret.
             StorageError: the store failed while checking the location.
         """
         settings = self.hold.settings
         md5 = normalize_md5(content_md5)
+        size = (
+            None if content_length is None else _byte_count(content_length, what="content_length")
+        )
         relpath = self.upload_path(
             project=project or settings.project,
             domain=domain or settings.domain,
@@ -235,6 +264,8 @@ class DataProxy:
             filename_root=filename_root,
         )
         seconds = expiry_seconds(expires_in, maximum=self.max_expires_in)
+        if md5 is None:
+            self._check_upload_size(size)
         native = self.hold.store.uri(relpath)
         existing = self._existing_md5(relpath, native)
         if existing is not None and (md5 is None or existing != md5.hex()):
@@ -244,7 +275,11 @@ class DataProxy:
             )
         if self.presigned:
             url, headers = self._s3().upload_url(
-                uri=native, seconds=seconds, md5=md5, must_not_exist=existing is None
+                uri=native,
+                seconds=seconds,
+                md5=md5,
+                must_not_exist=existing is None,
+                content_length=size,
             )
             return UploadLocation(
                 signed_url=url,
@@ -258,12 +293,33 @@ class DataProxy:
         headers = {"Content-Type": "application/octet-stream"}
         if md5 is not None:
             headers["Content-MD5"] = base64.b64encode(md5).decode()
+        if size is not None:
+            headers["Content-Length"] = str(size)
         return UploadLocation(
             signed_url=url,
             native_url=native,
             headers=headers,
             expires_at=datetime.fromtimestamp(expires, tz=UTC),
         )
+
+    def _check_upload_size(self, size: int | None) -> None:
+        """Refuse an MD5-less upload location whose declared size is above the cap, or (on S3,
+        where the signed length is the only bound) whose size is not declared."""
+        limit = self.max_upload_bytes
+        if size is None:
+            if self.presigned:
+                raise ProxyError(
+                    f"an S3 upload location without content_md5 needs content_length (the "
+                    f"file's size, at most {limit} bytes: proxy_max_upload_bytes, "
+                    f"CARGOHOLD_PROXY_MAX_UPLOAD_BYTES); S3 then accepts exactly that many bytes"
+                )
+            return
+        if size > limit:
+            raise ProxyError(
+                f"an upload location without content_md5 may hold at most {limit} bytes "
+                f"(proxy_max_upload_bytes, CARGOHOLD_PROXY_MAX_UPLOAD_BYTES), not {size}; pass "
+                f"the file's content_md5 to upload more"
+            )
 
     def _existing_md5(self, relpath: str, native: str) -> str | None:
         """The MD5 hex of what lives at ``relpath``, ``"?"`` if unknown, None if nothing."""
@@ -437,6 +493,12 @@ def resolve_inside(store: Store, relpath: str) -> str:
             f"link); the proxy serves only what lies inside the store"
         )
     return real
+
+
+def _byte_count(value: int, *, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProxyError(f"{what} must be a non-negative integer (bytes), got {value!r}")
+    return value
 
 
 def _check_part(value: str, *, what: str) -> str:
