@@ -7,7 +7,8 @@
   a ``Content-MD5`` header) answers 400 and stores nothing. The file is committed with a
   no-clobber link, so it appears whole or not at all, and never replaces other content (409);
   re-uploading identical bytes answers 200. A PUT without ``Content-Length`` answers 411; a
-  link signed without an MD5 accepts at most ``max_upload_bytes`` (413 beyond, nothing stored).
+  link signed without an MD5 accepts at most ``max_upload_bytes`` (413 beyond, nothing stored),
+  whatever ``Content-MD5`` header the uploader adds.
 * Nothing that resolves outside the store's root is served or written, symbolic links included
   (403); a link valid for longer than the signer's ``max_expires_in`` is refused even when it is
   correctly signed (:meth:`UrlSigner.verify`).
@@ -194,7 +195,7 @@ class DataRoutes:
         if length is None or not length.isdigit():
             raise _HTTPError(411, "a PUT needs a Content-Length")
         limit = self.max_upload_bytes
-        if expected is None and int(length) > limit:
+        if signed.md5 is None and int(length) > limit:  # an unsigned Content-MD5 lifts nothing
             raise _HTTPError(
                 413,
                 f"an upload without a Content-MD5 may hold at most {limit} bytes "

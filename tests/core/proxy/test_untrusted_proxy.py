@@ -3,6 +3,7 @@ verification, MD5-less uploads are capped, and ``get_data`` bounds what it reads
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import http.client
@@ -97,6 +98,28 @@ def test_uploads_without_md5_are_capped(hold: Cargohold) -> None:
         with pytest.raises(ProxyError, match="413"):
             upload(url=big.signed_url, headers=big.headers, data=b"x" * 100)
         assert not hold.store.exists(server.proxy.relative_path(big.native_url))
+        # a Content-MD5 header the uploader adds is not the signed MD5: the cap still holds
+        body = b"x" * 100
+        own_md5 = {
+            **big.headers,
+            "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode(),
+        }
+        with pytest.raises(ProxyError, match="413"):
+            upload(url=big.signed_url, headers=own_md5, data=body)
+        assert not hold.store.exists(server.proxy.relative_path(big.native_url))
+        # a declared size above the cap is refused when the location is asked for
+        assert server.proxy.max_upload_bytes == 10
+        with pytest.raises(ProxyError, match="CARGOHOLD_PROXY_MAX_UPLOAD_BYTES"):
+            server.proxy.create_upload_location(
+                project="p", domain="d", filename="big.bin", content_length=11
+            )
+        sized = server.proxy.create_upload_location(
+            project="p", domain="d", filename="sized.bin", content_length=10
+        )
+        assert sized.headers["Content-Length"] == "10"
+        with pytest.raises(ProxyError, match="created for 10"):
+            upload(url=sized.signed_url, headers=sized.headers, data=b"x" * 11)
+        assert upload(url=sized.signed_url, headers=sized.headers, data=b"x" * 10)["status"] == 201
         small = server.proxy.create_upload_location(project="p", domain="d", filename="s.bin")
         assert upload(url=small.signed_url, headers=small.headers, data=b"x" * 10)["status"] == 201
         data = b"y" * 100
