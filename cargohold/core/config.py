@@ -23,7 +23,9 @@ Variables and the settings they fill:
   used, nothing is imported for a document (default ``unusual_prefix_* __main__.*``: the
   modules Airflow loads DAG files as, and a script run directly; see SECURITY.md)
 - ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``: proxy_max_upload_bytes, the largest body the proxy
-  server accepts on an upload location created without an MD5 (default 1 GiB)
+  server accepts on an upload location created without an MD5, and the largest
+  ``content_length`` such a location may declare (required on S3, where it is signed into the
+  presigned PUT) (default 1 GiB)
 """
 
 from __future__ import annotations
