@@ -41,7 +41,12 @@ from cargohold.dagster_integration import _inputs as inputs
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration._outputs import Written, output_metadata, split_output
 from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
-from cargohold.dagster_integration.lineage import LineageRead, StepLineage, run_context
+from cargohold.dagster_integration.lineage import (
+    LineageRead,
+    StepLineage,
+    op_description,
+    run_context,
+)
 from cargohold.dagster_integration.naming import (
     PARTITION_COLUMN_METADATA,
     dataset_name,
@@ -166,7 +171,11 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 emitter=self.emitter(),
                 context=source,
                 step_key=context.step_key,
-                outputs=[(w.literal, dataset, str(w.artifact.version)) for w in written],
+                outputs=[
+                    (w.literal, dataset, str(w.artifact.version), dict(w.artifact.partitions))
+                    for w in written
+                ],
+                description=op_description(context),
             )
 
     def _ensure_dataset(
@@ -292,10 +301,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                     literal=_literal_of(item.artifact),
                     dataset=dataset,
                     version=str(item.artifact.version),
+                    partitions=dict(item.artifact.partitions),
                 )
                 for item in found
                 if item.artifact is not None
             ],
+            emitter=self.emitter(),
+            context=reader,
+            description=op_description(context),
         )
         if many:
             return {item.key: item.value for item in found}
@@ -304,16 +317,16 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        """Emit FAIL for assets that failed in this process, then flush lineage (bounded)."""
+        """Emit FAIL for assets that failed in this process (queued, never waited for)."""
         emitter = self._emitter
         run_id = context.run_id
         if emitter is None or not emitter.enabled or run_id is None:
             return
         namespace = self.hold().settings.lineage_namespace
+        # no flush here: a run's end never waits on the lineage server (the exit flush is bounded)
         self._lineage.fail_unfinished(
             emitter=emitter, instance=context.instance, run_id=run_id, namespace=namespace
         )
-        emitter.flush()
 
 
 def _release_superseded(hold: Cargohold, dataset: str, partitions: dict[str, str]) -> None:
