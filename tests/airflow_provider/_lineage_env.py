@@ -17,8 +17,7 @@ from pathlib import Path
 
 PROVIDER_DIST = "apache-airflow-providers-openlineage"
 
-_SITECUSTOMIZE = (
-    '''
+_SITECUSTOMIZE = '''
 """Make apache-airflow-providers-openlineage look uninstalled (tests only)."""
 import importlib.abc
 import sys
@@ -42,7 +41,7 @@ def _hide(module):
     def distributions(**kwargs):
         for dist in original(**kwargs):
             name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-            if name != "%s":
+            if name != "@DIST@":
                 yield dist
 
     module.distributions = distributions
@@ -57,9 +56,7 @@ except ImportError:
     pass
 else:
     _hide(importlib_metadata)
-'''
-    % PROVIDER_DIST
-)
+'''.replace("@DIST@", PROVIDER_DIST)
 
 
 def plugin_entry_point_dir(root: Path) -> Path:
