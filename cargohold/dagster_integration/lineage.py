@@ -17,8 +17,10 @@ ASSET) and the asset's description (its docstring) as documentation.
 * When the IO manager is torn down (after the run in one process, after each step under the
   multiprocess executor) it looks in the run's event log for assets that failed to materialize
   in this process and emits START (if not yet sent) and FAIL, with the step's error message;
-  and for the asset checks evaluated in this process it emits one run per check (job
-  ``{asset job}.{check name}``) reading the asset with a dataQualityAssertions facet.
+  reports the asset checks evaluated in this process as dataQualityAssertions on the checked
+  asset's dataset (in the ``@asset_check`` step's run, or in a run ``{asset job}.{check name}``
+  for a check evaluated in the asset's step); and completes the runs of the steps that read
+  through the IO manager but wrote elsewhere.
 
 No daemon, no sensor, and no wait on the network: events go on the core's non-blocking emitter,
 which sends them while the process goes on (the exit flush is bounded, 1 s by default).
@@ -30,11 +32,11 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cargohold.core.context import RunContext
-from cargohold.core.lineage import LineageEmitter, RunRecorder
+from cargohold.core.lineage import LineageEmitter, RunRecorder, catalog_dataset_name
 from cargohold.core.lineage import facets as _f
 from cargohold.core.types.literals import Literal
 
@@ -215,12 +217,14 @@ class StepLineage:
         errors: dict[str, str] = {}
         planned: list[Sequence[str]] = []
         failed: list[tuple[str, Sequence[str], str | None]] = []
+        checks: list[tuple[str, Any]] = []
         for entry in instance.all_logs(
             run_id,
             of_type={
                 DagsterEventType.STEP_FAILURE,
                 DagsterEventType.ASSET_FAILED_TO_MATERIALIZE,
                 DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+                DagsterEventType.ASSET_CHECK_EVALUATION,
             },
         ):
             event = entry.dagster_event
@@ -231,7 +235,9 @@ class StepLineage:
                 continue
             if event.pid != pid or event.step_key is None:
                 continue
-            if event.event_type == DagsterEventType.STEP_FAILURE:
+            if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                checks.append((event.step_key, event.asset_check_evaluation_data))
+            elif event.event_type == DagsterEventType.STEP_FAILURE:
                 error = event.step_failure_data.error
                 errors[event.step_key] = _root_message(error)
             else:
@@ -257,6 +263,73 @@ class StepLineage:
                 recorder.start()
             message = errors.get(step_key) or f"step {step_key} failed"
             count += int(recorder.fail(message))
+        count += self._checks(emitter, checks, job=job, run_id=run_id, namespace=namespace)
+        # steps that read through us but wrote elsewhere (an op, a check) and did not fail
+        with self._lock:
+            steps = [step for key, step in self._steps.items() if key[0] == run_id]
+        for step in steps:
+            for recorder in list(step.started.values()):
+                if not recorder.finished:
+                    count += int(recorder.complete())
+        return count
+
+    def _checks(
+        self,
+        emitter: LineageEmitter,
+        checks: Sequence[tuple[str, Any]],
+        *,
+        job: str,
+        run_id: str,
+        namespace: str,
+    ) -> int:
+        """Report each asset check evaluated here as a dataQualityAssertions input facet on the
+        checked asset's catalog dataset: in the check step's own run when it read its input
+        through us (an ``@asset_check``: job ``{job}.{step}``), else in a run of its own, job
+        ``{asset job}.{check}`` (a check evaluated in the asset's step)."""
+        count = 0
+        for step_key, check in checks:
+            path = list(check.asset_key.path)
+            name = str(check.check_name)
+            step = self._step(run_id, step_key)
+            marker = f"check:{'.'.join(path)}:{name}"
+            if marker in step.finished:
+                continue
+            step.finished.add(marker)
+            context = run_context(
+                namespace=namespace,
+                job=job,
+                run_id=run_id,
+                asset_path=[*path, name],
+                step_key=step_key,
+            )
+            severity = getattr(check.severity, "value", check.severity)
+            assertion = {
+                "assertion": name,
+                "success": bool(check.passed),
+                "severity": str(severity).lower() if severity else None,
+            }
+            logical = catalog_dataset_name(
+                project=emitter.project, domain=emitter.domain, dataset=".".join(path)
+            )
+            dataset = replace(
+                emitter.dataset(logical),
+                input_facets={
+                    "dataQualityAssertions": _f.data_quality_assertions_facet(
+                        [assertion], producer=emitter.producer
+                    )
+                },
+            )
+            open_runs = [r for r in step.started.values() if not r.finished]
+            recorder = open_runs[0] if open_runs else emitter.track(context)
+            if check.description:
+                recorder.add_job_facet(
+                    "documentation",
+                    _f.job_documentation_facet(str(check.description), producer=emitter.producer),
+                )
+            recorder.add_input(dataset)
+            if not open_runs:
+                recorder.start()
+                count += int(recorder.complete())
         return count
 
 

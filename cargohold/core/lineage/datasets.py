@@ -76,6 +76,8 @@ class LineageDataset:
 
     Build it with :func:`lineage_dataset`; the same object serves as an input or an output.
     ``versions`` become the ``version`` and ``cargohold_partitions`` facets when serialized;
+    ``input_facets`` (e.g. dataQualityAssertions) are added to the ``inputFacets`` of an input;
+    ``null_counts`` (per column) and the statistics make the dataQualityMetrics facet;
     :meth:`merged` combines two records of the same dataset in one run (several partitions).
     """
 
@@ -83,6 +85,8 @@ class LineageDataset:
     name: str
     facets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     versions: tuple[PartitionVersion, ...] = ()
+    input_facets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    null_counts: Mapping[str, int] | None = None
     rows: int | None = None
     size: int | None = None
     files: int | None = None
@@ -111,6 +115,14 @@ class LineageDataset:
             other,
             facets=facets,
             versions=tuple(by_partition[key] for key in sorted(by_partition)),
+            null_counts=(
+                None
+                if self.null_counts is None or other.null_counts is None
+                else {
+                    k: self.null_counts.get(k, 0) + other.null_counts.get(k, 0)
+                    for k in {**self.null_counts, **other.null_counts}
+                }
+            ),
             rows=_add(self.rows, other.rows),
             size=_add(self.size, other.size),
             files=_add(self.files, other.files),
@@ -119,12 +131,13 @@ class LineageDataset:
     def as_input(self) -> dict[str, Any]:
         """The ``inputs`` entry of an event (with ``inputStatistics`` when known)."""
         out = self._base()
+        extra: dict[str, Any] = {key: dict(value) for key, value in self.input_facets.items()}
         if self._has_statistics():
-            out["inputFacets"] = {
-                "inputStatistics": _f.input_statistics_facet(
-                    rows=self.rows, size=self.size, files=self.files, producer=self.producer
-                )
-            }
+            extra["inputStatistics"] = _f.input_statistics_facet(
+                rows=self.rows, size=self.size, files=self.files, producer=self.producer
+            )
+        if extra:
+            out["inputFacets"] = extra
         return out
 
     def as_output(self) -> dict[str, Any]:
@@ -152,6 +165,14 @@ class LineageDataset:
                 else ";".join(f"{v.partition}@{v.dataset_version}" for v in versions)
             )
             facets["version"] = _f.version_facet(version, producer=self.producer)
+        if self.null_counts is not None:
+            facets["dataQualityMetrics"] = _f.data_quality_metrics_facet(
+                rows=self.rows,
+                size=self.size,
+                files=self.files,
+                null_counts=self.null_counts,
+                producer=self.producer,
+            )
         if any(v.keys for v in self.versions):
             facets[_f.PARTITIONS_FACET] = _f.partitions_facet(
                 [v.as_json() for v in self.versions], producer=self.producer
@@ -237,11 +258,6 @@ def lineage_dataset(
     rows = sum(rows_known) if rows_known else None
     size = sum(blob.size for blob in blobs) if blobs else None
     files = len(blobs) if blobs else None
-    nulls = _null_counts(blobs)
-    if nulls is not None:
-        facets["dataQualityMetrics"] = _f.data_quality_metrics_facet(
-            rows=rows, size=size, files=files, null_counts=nulls, producer=producer
-        )
     return LineageDataset(
         namespace=logical.namespace,
         name=logical.name,
@@ -249,6 +265,7 @@ def lineage_dataset(
         versions=(
             PartitionVersion(keys=dict(partitions or {}), version=version, content_hash=content),
         ),
+        null_counts=_null_counts(blobs),
         rows=rows,
         size=size,
         files=files,

@@ -100,7 +100,7 @@ def test_null_counts_become_data_quality_metrics(check_events: Any) -> None:
     metrics = facets["dataQualityMetrics"]
     assert metrics["rowCount"] == 4
     assert metrics["columnMetrics"] == {"a": {"nullCount": 0}, "b": {"nullCount": 3}}
-    assert "dataQualityMetrics" not in lineage_dataset(FRAME).facets  # no counts recorded
+    assert "dataQualityMetrics" not in lineage_dataset(FRAME).as_output()["facets"]  # no counts
     check_events([_event(outputs=[lineage_dataset(literal, dataset_name="t")])])
 
 
