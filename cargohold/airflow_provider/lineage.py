@@ -51,6 +51,7 @@ _runs: dict[_RunKey, RunRecorder] = {}
 # XComArgs it reads, before it calls the listener): handed to the run when it opens
 _early: dict[_RunKey, list[tuple[bool, Literal, dict[str, Any]]]] = {}
 _MAX_EARLY = 1000
+_listener_loaded = threading.Event()
 _lock = threading.Lock()
 
 
@@ -100,11 +101,12 @@ def record_dataset(
         if recorder is not None:
             (recorder.add_output if output else recorder.add_input)(literal, **kwargs)
             return
-        if not provider_listening():
-            with _lock:
+        if _listener_loaded.is_set() and not provider_listening():
+            with _lock:  # the listener will open this task's run: hand the dataset to it
                 early = _early.setdefault(_key_of(context), [])
                 if len(early) < _MAX_EARLY:
                     early.append((output, literal, kwargs))
+                    return
         identity = emitter.identity(context)
         item = emitter.dataset(literal, **kwargs)
     except Exception as exc:  # lineage never fails a task
@@ -144,6 +146,11 @@ class CargoholdLineagePlugin(AirflowPlugin):
 
     name = "cargohold_lineage"
     listeners = [TaskRunListener()]  # noqa: RUF012 (the AirflowPlugin attribute)
+
+    @classmethod
+    def on_load(cls, *args: Any, **kwargs: Any) -> None:
+        """Airflow loaded the plugin: datasets seen before a task's START wait for its run."""
+        _listener_loaded.set()
 
 
 def _guarded(func: Any, *args: Any) -> None:

@@ -85,14 +85,21 @@ def test_process_exit_is_bounded_by_the_flush_timeout() -> None:
                 e.start(run=e.identity(RunContext(job="j", task="t")))
             print("emitted", flush=True)
         """)
-        began = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the child's last line (imports are not timed)
+        began = time.perf_counter()
+        _, stderr = proc.communicate(timeout=60)
         elapsed = time.perf_counter() - began
-    assert "emitted" in done.stdout, done.stderr
-    assert elapsed < 5, elapsed  # a 30 s send timeout, yet the exit flush gives up after 0.5 s
-    assert "dropped" in done.stderr  # the summary reports what was lost
+    assert line.strip() == "emitted", stderr
+    # a 30 s send timeout, yet the exit flush gives up after 0.5 s (generous for a busy host)
+    assert elapsed < 10, elapsed
+    assert "20 dropped" in stderr  # the summary counts all, the event in flight included
 
 
 def test_close_counts_the_event_in_flight_as_dropped() -> None:
