@@ -14,6 +14,7 @@ Every event is validated against both schema folders by the ``receiver`` fixture
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -102,6 +103,7 @@ def test_three_demo_runs_draw_one_node_per_dataset_and_task(
 ) -> None:
     home = _run_demo_three_times(tmp_path, airflow_db_template, receiver, provider=provider)
     events = receiver.events
+    (tmp_path / "events.json").write_text(json.dumps(events))  # for a look after a failure
     producers = {e["producer"] for e in events}
     if provider:
         assert any("airflow" in p for p in producers), producers  # the provider took part
@@ -111,7 +113,7 @@ def test_three_demo_runs_draw_one_node_per_dataset_and_task(
 
     graph = receiver.graph()  # completed runs only
     catalog = Cargohold.from_env(environ={"CARGOHOLD_HOME": str(home)}).catalog
-    assert {d.name for d in catalog.list_datasets()} == DATASETS
+    assert {d.id.name for d in catalog.list_datasets()} == DATASETS
     # one node per catalog dataset and one per task or asset (the DAG itself, a parent job the
     # provider reports with no datasets, is the only other node)
     assert graph.datasets == {_data(name) for name in DATASETS}
