@@ -50,13 +50,19 @@ def run_airflow(home: Path) -> None:
     dags = airflow_home / "dags"
     dags.mkdir(parents=True, exist_ok=True)
     shutil.copy(AIRFLOW_DAG, dags / AIRFLOW_DAG.name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "OPENLINEAGE"))}
+    # Lineage settings pass through (OPENLINEAGE_URL, OPENLINEAGE_NAMESPACE, ...; Airflow's own
+    # [openlineage] options as AIRFLOW__OPENLINEAGE__*): with lineage configured, the Airflow half
+    # reaches the lineage server too, joined to the Dagster half through daily_sales.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIRFLOW") or k.startswith("AIRFLOW__OPENLINEAGE__")
+    }
     env.update(
         AIRFLOW_HOME=str(airflow_home),
         AIRFLOW__CORE__DAGS_FOLDER=str(dags),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__XCOM_BACKEND="cargohold.airflow_provider.xcom.CargoholdXComBackend",
-        AIRFLOW__OPENLINEAGE__DISABLED="true",
         AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
         CARGOHOLD_HOME=str(home),
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")])),

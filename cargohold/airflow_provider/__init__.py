@@ -9,6 +9,9 @@ submodules for the classes:
 * ``cargohold.airflow_provider.operators`` - ``PublishArtifactOperator``, ``LoadArtifactOperator``
 * ``cargohold.airflow_provider.sensors`` - ``ArtifactSensor`` (deferrable), ``ArtifactTrigger``
 * ``cargohold.airflow_provider.caching`` - ``cached_task`` for ``@task`` functions
+* ``cargohold.airflow_provider.lineage.CargoholdLineagePlugin`` - the plugin whose listener emits
+  each task's START / COMPLETE / FAIL when Airflow's OpenLineage provider does not (entry point
+  ``airflow.plugins``; also listed here under ``plugins``)
 """
 
 from __future__ import annotations
@@ -43,5 +46,11 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {"hook-class-name": f"{_PACKAGE}.hooks.CargoholdHook", "connection-type": "cargohold"}
         ],
-        "plugins": [{"name": "cargohold", "plugin-class": f"{_PACKAGE}.plugin.CargoholdPlugin"}],
+        "plugins": [
+            {"name": "cargohold", "plugin-class": f"{_PACKAGE}.plugin.CargoholdPlugin"},
+            {
+                "name": "cargohold_lineage",
+                "plugin-class": f"{_PACKAGE}.lineage.CargoholdLineagePlugin",
+            },
+        ],
     }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.bases.operator import BaseOperator
 
 from cargohold.airflow_provider import partition_scan, records
-from cargohold.airflow_provider._runtime import current_task, task_context
+from cargohold.airflow_provider._runtime import current_task, runtime, task_context
 from cargohold.airflow_provider.hooks import CargoholdHook
 
 if TYPE_CHECKING:
@@ -91,18 +91,16 @@ class _CatalogOperator(BaseOperator):
         from airflow.providers.common.compat.openlineage.facet import Dataset
         from airflow.providers.openlineage.extractors import OperatorLineage
 
-        from cargohold.core.lineage import catalog_dataset_name, dataset_name_from_uri
+        from cargohold.core.lineage import catalog_dataset_name
 
         # never look up a connection here: the provider calls this in a forked process
         settings = lineage_settings(self._cached_hold)
         logical = catalog_dataset_name(
             project=settings.project, domain=settings.domain, dataset=self.dataset
         )
+        # the catalog dataset only: its blob is a version's bytes, not another dataset (the
+        # versions, partitions and blob locations travel in cargohold's own events of this run)
         datasets = [Dataset(namespace=logical.namespace, name=logical.name)]
-        uri = (self._summary or {}).get("uri")
-        if uri:
-            physical = dataset_name_from_uri(uri)
-            datasets.append(Dataset(namespace=physical.namespace, name=physical.name))
         return OperatorLineage(outputs=datasets) if output else OperatorLineage(inputs=datasets)
 
 
@@ -159,6 +157,15 @@ class PublishArtifactOperator(_CatalogOperator):
         for tag in self.move_tags:
             hold.catalog.move_tag(dataset=self.dataset, tag=tag, artifact_id=artifact.id)
         self._summary = artifact_summary(artifact)
+        records.emit_lineage(
+            runtime().emitter,
+            context=run,
+            literal=literal,
+            dataset=self.dataset,
+            version=artifact.version,
+            output=True,
+            partitions=dict(artifact.partitions),
+        )
         outlet_events = context.get("outlet_events") if hasattr(context, "get") else None
         for outlet in self.outlets or ():
             if outlet_events is not None and type(outlet).__name__ == "Asset":
@@ -243,8 +250,18 @@ class LoadArtifactOperator(_CatalogOperator):
                 version=None if self.version in (None, "") else int(self.version),
             )
         self._summary = artifact_summary(artifact)
-        catalog.record_read(artifact_id=artifact.id, source=self._context(hold, {}))
+        reader = self._context(hold, {})
+        catalog.record_read(artifact_id=artifact.id, source=reader)
         literal = artifact.data.get(records.DATA_NAME) or next(iter(artifact.data.values()))
+        records.emit_lineage(
+            runtime().emitter,
+            context=reader,
+            literal=literal,
+            dataset=self.dataset,
+            version=artifact.version,
+            output=False,
+            partitions=dict(artifact.partitions),
+        )
         return hold.get(literal, as_type=self.as_type, columns=self.columns)
 
     def get_openlineage_facets_on_start(self) -> Any:

@@ -8,7 +8,7 @@ the lineage emitter.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cargohold.core.errors import AlreadyExistsError, NotFoundError
 
@@ -102,23 +102,22 @@ def emit_lineage(
     dataset: str,
     version: int | None,
     output: bool,
+    partitions: Mapping[str, str] | None = None,
 ) -> None:
-    """Send a RUNNING event of the task's run naming ``literal`` as an input or an output.
+    """Tell lineage that the task read or wrote ``literal`` as a version of catalog ``dataset``.
 
-    The run id is the one Airflow's OpenLineage provider gives the task instance, so Marquez
-    merges these datasets into the provider's run. Never raises.
+    The dataset joins the task's run: the run cargohold's listener opened when no OpenLineage
+    provider listens, else a RUNNING event under the provider's run id, which Marquez merges
+    into the provider's run (see :mod:`cargohold.airflow_provider.lineage`). Never raises.
     """
-    if not emitter.enabled:
-        return
-    try:
-        identity = emitter.identity(context)
-        item = emitter.dataset(
-            literal,
-            dataset_name=dataset,
-            version=None if version is None else str(version),
-            domain=context.domain,
-        )
-    except Exception:  # lineage never fails a task; the emitter logs send failures itself
-        return
-    kwargs: dict[str, Any] = {"outputs": [item]} if output else {"inputs": [item]}
-    emitter.running(run=identity, **kwargs)
+    from cargohold.airflow_provider.lineage import record_dataset
+
+    record_dataset(
+        emitter,
+        context=context,
+        literal=literal,
+        dataset=dataset,
+        version=version,
+        partitions=context.partitions if partitions is None else partitions,
+        output=output,
+    )

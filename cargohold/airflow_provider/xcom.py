@@ -164,14 +164,15 @@ class CargoholdXComBackend(BaseXCom):
             catalog.release_blob_owner(owner_kind=OWNER_XCOM, owner_id=owner)
             catalog.register_blob_owner(owner_kind=OWNER_XCOM, owner_id=owner, blobs=blobs)
             document[_OWNER] = owner
-        records.emit_lineage(
-            rt.emitter,
-            context=context,
-            literal=literal,
-            dataset=dataset,
-            version=version,
-            output=True,
-        )
+        if not _internal(key):  # Airflow's bookkeeping is not a dataset
+            records.emit_lineage(
+                rt.emitter,
+                context=context,
+                literal=literal,
+                dataset=dataset,
+                version=version,
+                output=True,
+            )
         return document
 
     @staticmethod
@@ -228,7 +229,8 @@ class CargoholdXComBackend(BaseXCom):
 
 
 def _internal(key: str) -> bool:
-    """Airflow's own bookkeeping XComs (branch decisions, links) are not catalog artifacts."""
+    """Airflow's own bookkeeping XComs (branch decisions, links) are not catalog artifacts
+    (nor lineage datasets)."""
     return key in _INTERNAL_KEYS or key.startswith("_")
 
 
@@ -297,6 +299,7 @@ def _record_read(stored: Mapping[str, Any], literal: Literal, info: TaskInfo) ->
     )
     if rt.record_reads and isinstance(artifact.get("id"), str):
         rt.hold.catalog.record_read(artifact_id=artifact["id"], source=context)
+    partitions = artifact.get("partitions")
     records.emit_lineage(
         rt.emitter,
         context=context,
@@ -304,4 +307,5 @@ def _record_read(stored: Mapping[str, Any], literal: Literal, info: TaskInfo) ->
         dataset=str(artifact.get("dataset")),
         version=artifact.get("version"),
         output=False,
+        partitions=dict(partitions) if isinstance(partitions, Mapping) else {},
     )

@@ -13,7 +13,9 @@ Variables and the settings they fill:
   where size on the wire counts)
 - ``CARGOHOLD_PROJECT``: project (default ``default``)
 - ``CARGOHOLD_DOMAIN``: domain (default ``development``)
-- ``CARGOHOLD_LINEAGE_NAMESPACE``: lineage_namespace (default ``cargohold``)
+- ``OPENLINEAGE_NAMESPACE`` (the standard OpenLineage setting, also read by Airflow's provider),
+  else ``CARGOHOLD_LINEAGE_NAMESPACE``: lineage_namespace, the job namespace (default ``default``,
+  as the OpenLineage clients), one for both orchestrators
 - ``CARGOHOLD_PROXY_SECRET``: proxy_secret (no default: the proxy refuses to sign without one)
 - ``CARGOHOLD_PROXY_URL``: proxy_url, where ``cargohold serve`` answers
   (default ``http://127.0.0.1:8787``)
@@ -72,7 +74,7 @@ class Settings:
     table_format: TableFormat = "parquet"
     project: str = "default"
     domain: str = "development"
-    lineage_namespace: str = "cargohold"
+    lineage_namespace: str = "default"
     proxy_secret: str | None = None
     proxy_url: str = "http://127.0.0.1:8787"
     allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
@@ -114,7 +116,9 @@ class Settings:
             "table_format": env.get("CARGOHOLD_TABLE_FORMAT") or "parquet",
             "project": env.get("CARGOHOLD_PROJECT") or "default",
             "domain": env.get("CARGOHOLD_DOMAIN") or "development",
-            "lineage_namespace": env.get("CARGOHOLD_LINEAGE_NAMESPACE") or "cargohold",
+            "lineage_namespace": env.get("OPENLINEAGE_NAMESPACE")
+            or env.get("CARGOHOLD_LINEAGE_NAMESPACE")
+            or "default",
             "proxy_secret": env.get("CARGOHOLD_PROXY_SECRET") or None,
             "proxy_url": env.get("CARGOHOLD_PROXY_URL") or "http://127.0.0.1:8787",
             "allowed_types": _type_patterns(env),

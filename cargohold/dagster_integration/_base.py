@@ -98,8 +98,9 @@ class CargoholdBase(ConfigurableResource):  # type: ignore[type-arg]
     lineage_namespace: str | None = Field(
         default=None,
         description=(
-            "OpenLineage job namespace of the materializations. Default: "
-            "CARGOHOLD_LINEAGE_NAMESPACE, else 'cargohold'. Where events go is the standard "
+            "OpenLineage job namespace of the materializations. Default: OPENLINEAGE_NAMESPACE "
+            "(the one Airflow's provider uses too), else CARGOHOLD_LINEAGE_NAMESPACE, else "
+            "'default'. Where events go is the standard "
             "OpenLineage configuration (OPENLINEAGE_URL, openlineage.yml, ...); none means off."
         ),
     )

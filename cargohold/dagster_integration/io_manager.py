@@ -58,7 +58,12 @@ from cargohold.dagster_integration._outputs import (
     tags_to_move,
 )
 from cargohold.dagster_integration.caching import cached_output_literal, remember_input, use_hold
-from cargohold.dagster_integration.lineage import LineageRead, StepLineage, run_context
+from cargohold.dagster_integration.lineage import (
+    LineageRead,
+    StepLineage,
+    op_description,
+    run_context,
+)
 from cargohold.dagster_integration.naming import (
     OP_DIMENSION,
     PARTITION_COLUMN_METADATA,
@@ -201,7 +206,11 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                 emitter=self.emitter(),
                 context=source,
                 step_key=ident.step_key,
-                outputs=[(w.literal, dataset, str(w.artifact.version)) for w in written],
+                outputs=[
+                    (w.literal, dataset, str(w.artifact.version), dict(w.artifact.partitions))
+                    for w in written
+                ],
+                description=op_description(context),
             )
 
     def ui_base_url(self) -> str | None:
@@ -353,10 +362,14 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
                         literal=_literal_of(item.artifact),
                         dataset=dataset,
                         version=str(item.artifact.version),
+                        partitions=dict(item.artifact.partitions),
                     )
                     for item in found
                     if item.artifact is not None
                 ],
+                emitter=self.emitter(),
+                context=reader,
+                description=op_description(context),
             )
         if one_table:
             return scan_inputs.as_one_table(
@@ -373,16 +386,16 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     # -- lifecycle ----------------------------------------------------------------------------
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        """Emit FAIL for assets that failed in this process, then flush lineage (bounded)."""
+        """Emit FAIL for assets that failed in this process (queued, never waited for)."""
         emitter = self._emitter
         run_id = context.run.run_id if context.run is not None else None
         if emitter is None or not emitter.enabled or run_id is None:
             return
         namespace = self.hold().settings.lineage_namespace
+        # no flush here: a run's end never waits on the lineage server (the exit flush is bounded)
         self._lineage.fail_unfinished(
             emitter=emitter, instance=context.instance, run_id=run_id, namespace=namespace
         )
-        emitter.flush()
 
 
 def _release_superseded(hold: Cargohold, dataset: DatasetID, partitions: dict[str, str]) -> None:

@@ -1,18 +1,29 @@
 """OpenLineage events of Dagster materializations, emitted in-process by the IO manager.
 
-Each asset materialization is one OpenLineage run: job ``{dagster job}.{asset key path with .}``
-in the IO manager's ``lineage_namespace``, its parent the Dagster run (see
-:func:`cargohold.core.lineage.dagster_job_name` and :class:`~cargohold.core.lineage.RunIdentity`).
+OpenLineage has no maintained Dagster integration (removed in July 2025), so these events are
+what a Dagster user has; they stand alone. Each asset materialization is one OpenLineage run: job
+``{dagster job}.{asset key path with .}`` (the asset key alone for an ad-hoc materialization) in
+the one lineage namespace (``OPENLINEAGE_NAMESPACE``, as Airflow's), its parent the Dagster run
+(see :func:`cargohold.core.lineage.dagster_job_name` and
+:class:`~cargohold.core.lineage.RunIdentity`); the job carries the jobType facet (DAGSTER, BATCH,
+ASSET) and the asset's description (its docstring) as documentation.
 
-* ``load_input`` records the artifacts a step reads (with their catalog names and versions).
-* ``handle_output`` emits START then COMPLETE for the asset, with every input the step read and
-  the artifacts it wrote. A step with several asset outputs gives one run per asset.
+* ``load_input`` records the artifacts a step reads (catalog names, versions, partitions) and
+  emits the step's START with them.
+* ``handle_output`` emits START (unless sent) then COMPLETE for the asset, with every input the
+  step read and the artifacts it wrote: one output dataset per catalog dataset, the partitions
+  written listed in its partitions facet. A step with several asset outputs gives one run per
+  asset.
 * When the IO manager is torn down (after the run in one process, after each step under the
   multiprocess executor) it looks in the run's event log for assets that failed to materialize
-  in this process and emits START (if not yet sent) and FAIL, with the step's error message.
+  in this process and emits START (if not yet sent) and FAIL, with the step's error message;
+  reports the asset checks evaluated in this process as dataQualityAssertions on the checked
+  asset's dataset (in the ``@asset_check`` step's run, or in a run ``{asset job}.{check name}``
+  for a check evaluated in the asset's step); and completes the runs of the steps that read
+  through the IO manager but wrote elsewhere.
 
-No daemon and no sensor: everything happens in the process that ran the step, through the core's
-non-blocking emitter, whose queue is flushed (bounded by its ``flush_timeout``) at teardown.
+No daemon, no sensor, and no wait on the network: events go on the core's non-blocking emitter,
+which sends them while the process goes on (the exit flush is bounded, 1 s by default).
 """
 
 from __future__ import annotations
@@ -21,14 +32,15 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cargohold.core.context import RunContext
-from cargohold.core.lineage import LineageEmitter, RunRecorder
+from cargohold.core.lineage import LineageEmitter, RunRecorder, catalog_dataset_name
+from cargohold.core.lineage import facets as _f
 from cargohold.core.types.literals import Literal
 
-__all__ = ["LineageRead", "StepLineage", "run_context"]
+__all__ = ["LineageRead", "StepLineage", "op_description", "run_context"]
 
 log = logging.getLogger("cargohold.dagster")
 
@@ -63,11 +75,12 @@ def run_context(
 
 @dataclass(frozen=True, kw_only=True)
 class LineageRead:
-    """One artifact a step read: its literal, catalog dataset and version."""
+    """One artifact a step read: its literal, catalog dataset, version and partition."""
 
     literal: Literal
     dataset: str
     version: str
+    partitions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,14 +105,40 @@ class StepLineage:
         with self._lock:
             return self._steps.setdefault((run_id, step_key), _Step())
 
-    def record_reads(self, *, run_id: str, step_key: str, reads: Sequence[LineageRead]) -> None:
-        """Remember that the step read ``reads``."""
+    def record_reads(
+        self,
+        *,
+        run_id: str,
+        step_key: str,
+        reads: Sequence[LineageRead],
+        emitter: LineageEmitter | None = None,
+        context: RunContext | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Remember that the step read ``reads``; with ``emitter`` and the reader's ``context``,
+        emit the step's START (once) with the reads known so far."""
         step = self._step(run_id, step_key)
         with self._lock:
             step.reads.extend(reads)
+            open_runs = list(step.started.values())
+        for recorder in open_runs:
+            for read in reads:
+                _add_read(recorder, read)
+        if emitter is None or context is None or not emitter.enabled:
+            return
+        try:
+            recorder, new = self._recorder(emitter, context, step, description)
+            if new:
+                recorder.start()
+        except Exception as exc:  # lineage never fails the step
+            log.warning("cargohold: could not emit lineage for %s: %s", context.task, exc)
 
     def _recorder(
-        self, emitter: LineageEmitter, context: RunContext, step: _Step
+        self,
+        emitter: LineageEmitter,
+        context: RunContext,
+        step: _Step,
+        description: str | None = None,
     ) -> tuple[RunRecorder, bool]:
         with self._lock:
             recorder = step.started.get(context.task)
@@ -108,8 +147,12 @@ class StepLineage:
             recorder = emitter.track(context)
             step.started[context.task] = recorder
             reads = list(step.reads)
+        if description:
+            recorder.add_job_facet(
+                "documentation", _f.job_documentation_facet(description, producer=emitter.producer)
+            )
         for read in reads:
-            recorder.add_input(read.literal, dataset_name=read.dataset, version=read.version)
+            _add_read(recorder, read)
         return recorder, True
 
     def complete(
@@ -118,21 +161,28 @@ class StepLineage:
         emitter: LineageEmitter,
         context: RunContext,
         step_key: str,
-        outputs: Sequence[tuple[Literal, str, str]],
+        outputs: Sequence[tuple[Literal, str, str] | tuple[Literal, str, str, Mapping[str, str]]],
+        description: str | None = None,
     ) -> None:
         """Emit START (unless sent) and COMPLETE for the asset ``context.task``.
 
-        ``outputs`` are (literal, catalog dataset, version) of each artifact written.
+        ``outputs`` are (literal, catalog dataset, version[, partitions]) of each artifact
+        written; ``description`` is the asset's (its docstring), the job's documentation.
         """
         if not emitter.enabled:
             return
         try:
             step = self._step(context.run_id, step_key)
-            recorder, new = self._recorder(emitter, context, step)
+            recorder, new = self._recorder(emitter, context, step, description)
             if new:
                 recorder.start()
-            for literal, dataset, version in outputs:
-                recorder.add_output(literal, dataset_name=dataset, version=version)
+            for literal, dataset, version, *rest in outputs:
+                recorder.add_output(
+                    literal,
+                    dataset_name=dataset,
+                    version=version,
+                    partitions=dict(rest[0]) if rest else None,
+                )
             recorder.complete()
             with self._lock:
                 step.finished.add(context.task)
@@ -167,12 +217,14 @@ class StepLineage:
         errors: dict[str, str] = {}
         planned: list[Sequence[str]] = []
         failed: list[tuple[str, Sequence[str], str | None]] = []
+        checks: list[tuple[str, Any]] = []
         for entry in instance.all_logs(
             run_id,
             of_type={
                 DagsterEventType.STEP_FAILURE,
                 DagsterEventType.ASSET_FAILED_TO_MATERIALIZE,
                 DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+                DagsterEventType.ASSET_CHECK_EVALUATION,
             },
         ):
             event = entry.dagster_event
@@ -183,7 +235,9 @@ class StepLineage:
                 continue
             if event.pid != pid or event.step_key is None:
                 continue
-            if event.event_type == DagsterEventType.STEP_FAILURE:
+            if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                checks.append((event.step_key, event.asset_check_evaluation_data))
+            elif event.event_type == DagsterEventType.STEP_FAILURE:
                 error = event.step_failure_data.error
                 errors[event.step_key] = _root_message(error)
             else:
@@ -209,7 +263,93 @@ class StepLineage:
                 recorder.start()
             message = errors.get(step_key) or f"step {step_key} failed"
             count += int(recorder.fail(message))
+        count += self._checks(emitter, checks, job=job, run_id=run_id, namespace=namespace)
+        # steps that read through us but wrote elsewhere (an op, a check) and did not fail
+        with self._lock:
+            steps = [step for key, step in self._steps.items() if key[0] == run_id]
+        for step in steps:
+            for recorder in list(step.started.values()):
+                if not recorder.finished:
+                    count += int(recorder.complete())
         return count
+
+    def _checks(
+        self,
+        emitter: LineageEmitter,
+        checks: Sequence[tuple[str, Any]],
+        *,
+        job: str,
+        run_id: str,
+        namespace: str,
+    ) -> int:
+        """Report each asset check evaluated here as a dataQualityAssertions input facet on the
+        checked asset's catalog dataset: in the check step's own run when it read its input
+        through us (an ``@asset_check``: job ``{job}.{step}``), else in a run of its own, job
+        ``{asset job}.{check}`` (a check evaluated in the asset's step)."""
+        count = 0
+        for step_key, check in checks:
+            path = list(check.asset_key.path)
+            name = str(check.check_name)
+            step = self._step(run_id, step_key)
+            marker = f"check:{'.'.join(path)}:{name}"
+            if marker in step.finished:
+                continue
+            step.finished.add(marker)
+            context = run_context(
+                namespace=namespace,
+                job=job,
+                run_id=run_id,
+                asset_path=[*path, name],
+                step_key=step_key,
+            )
+            severity = getattr(check.severity, "value", check.severity)
+            assertion = {
+                "assertion": name,
+                "success": bool(check.passed),
+                "severity": str(severity).lower() if severity else None,
+            }
+            logical = catalog_dataset_name(
+                project=emitter.project, domain=emitter.domain, dataset=".".join(path)
+            )
+            dataset = replace(
+                emitter.dataset(logical),
+                input_facets={
+                    "dataQualityAssertions": _f.data_quality_assertions_facet(
+                        [assertion], producer=emitter.producer
+                    )
+                },
+            )
+            open_runs = [r for r in step.started.values() if not r.finished]
+            recorder = open_runs[0] if open_runs else emitter.track(context)
+            if check.description:
+                recorder.add_job_facet(
+                    "documentation",
+                    _f.job_documentation_facet(str(check.description), producer=emitter.producer),
+                )
+            recorder.add_input(dataset)
+            if not open_runs:
+                recorder.start()
+                count += int(recorder.complete())
+        return count
+
+
+def _add_read(recorder: RunRecorder, read: LineageRead) -> None:
+    recorder.add_input(
+        read.literal,
+        dataset_name=read.dataset,
+        version=read.version,
+        partitions=dict(read.partitions) or None,
+    )
+
+
+def op_description(context: Any) -> str | None:
+    """The description of the op (an asset's docstring) behind a Dagster IO context, if any."""
+    try:
+        op_def = context.op_def
+    except Exception:  # no op behind this context (built outside a run)
+        return None
+    text = getattr(op_def, "description", None)
+    return text.strip() if isinstance(text, str) and text.strip() else None
 
 
 def _assets_of_step(step_key: str, planned: Sequence[Sequence[str]]) -> list[Sequence[str]]:

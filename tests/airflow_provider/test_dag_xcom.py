@@ -100,9 +100,13 @@ def test_features_dag(airflow_env: AirflowEnv, catalog_url: str, receiver: Linea
     assert graph.connected(
         job_node(NS, "xcom_features.square"), job_node(NS, "xcom_features.total")
     )
-    (frame_node,) = graph.successors(producer)  # the S3 object, linked to its catalog name
-    links = graph.symlinks[frame_node]
-    assert any(link.endswith("xcom_features.make_frame.return_value") for link in links), links
+    # the catalog dataset, not its S3 blob (which is in the storage facet)
+    (frame_node,) = graph.successors(producer)
+    assert (
+        frame_node
+        == "dataset:cargohold://default/development:xcom_features.make_frame.return_value"
+    )
+    assert not any("cas/" in node for node in graph.nodes)
 
 
 def test_failing_task(airflow_env: AirflowEnv, catalog_url: str, receiver: LineageReceiver) -> None:

@@ -7,8 +7,11 @@ The caller's thread never waits for the network:
 * a full queue drops the event and counts it (:attr:`LineageEmitter.dropped`);
 * a failed send is counted and logged once per kind of failure (``ConnectionError``,
   ``ReadTimeout``, ``HTTPError 422``...), not once per event;
-* at process exit (``atexit``) the emitter flushes for at most ``flush_timeout`` seconds, then
-  counts what is left as dropped and logs a one-line summary;
+* nothing waits for the network when a run or step ends: events stay queued and the worker sends
+  them while the process goes on;
+* at process exit (``atexit``) the emitter flushes for at most ``flush_timeout`` seconds (1 s
+  unless ``CARGOHOLD_LINEAGE_EXIT_TIMEOUT`` says otherwise), then counts what is left as dropped,
+  the event being sent at that moment included, and logs a one-line summary;
 * after ``os.fork`` the child starts its own queue and thread on its first event.
 
 Nothing happens at construction: the thread starts with the first event. When lineage is off
@@ -54,6 +57,10 @@ _LIVE: weakref.WeakSet[LineageEmitter] = weakref.WeakSet()
 _ATEXIT = threading.Lock()
 _atexit_registered = False
 
+EXIT_TIMEOUT_ENV = "CARGOHOLD_LINEAGE_EXIT_TIMEOUT"
+"""Seconds the exit flush may wait for queued events (default 1)."""
+DEFAULT_EXIT_TIMEOUT = 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class EmitterStats:
@@ -93,7 +100,7 @@ class LineageEmitter:
         producer: str = _f.PRODUCER,
         queue_size: int = 10_000,
         send_timeout: float = 5.0,
-        flush_timeout: float = 5.0,
+        flush_timeout: float = DEFAULT_EXIT_TIMEOUT,
     ) -> None:
         self._transport: LineageTransport | None = (
             None if transport is None else as_lineage_transport(transport)
@@ -115,6 +122,8 @@ class LineageEmitter:
         self._dropped = 0
         self._failure_kinds: set[str] = set()
         self._stop_queued = 0
+        self._sending = False
+        self._abandoned = False
 
     @classmethod
     def from_env(
@@ -125,14 +134,15 @@ class LineageEmitter:
         transport: object | None = None,
         queue_size: int = 10_000,
         send_timeout: float = 5.0,
-        flush_timeout: float = 5.0,
+        flush_timeout: float | None = None,
     ) -> LineageEmitter:
         """An emitter configured by the standard OpenLineage configuration.
 
         Off (a no-op emitter that never imports openlineage) when ``OPENLINEAGE_DISABLED`` is
         true or nothing is configured; see :mod:`.transport` for what counts. An explicit
         ``transport`` is used instead of the configured one (still off when disabled).
-        ``settings`` (default ``Settings.from_env()``) gives the catalog project and domain.
+        ``settings`` (default ``Settings.from_env()``) gives the catalog project and domain;
+        ``flush_timeout`` defaults to ``CARGOHOLD_LINEAGE_EXIT_TIMEOUT`` (seconds), else 1.
 
         Raises:
             LineageError: lineage is configured but openlineage-python is missing
@@ -140,6 +150,8 @@ class LineageEmitter:
             ConfigurationError: a ``CARGOHOLD_*`` setting is malformed.
         """
         settings = settings or Settings.from_env()
+        if flush_timeout is None:
+            flush_timeout = _exit_timeout()
         options: dict[str, Any] = {
             "project": settings.project,
             "domain": settings.domain,
@@ -162,7 +174,8 @@ class LineageEmitter:
 
     @property
     def dropped(self) -> int:
-        """Events dropped: the queue was full, the emitter closed, or the exit flush timed out."""
+        """Events dropped: the queue was full, the emitter closed, or the exit flush timed out
+        (the events still queued and the one being sent)."""
         return self._dropped
 
     @property
@@ -196,6 +209,7 @@ class LineageEmitter:
         *,
         dataset_name: str | None = None,
         version: str | None = None,
+        partitions: Mapping[str, str] | None = None,
         description: str | None = None,
         domain: str | None = None,
     ) -> LineageDataset:
@@ -212,6 +226,7 @@ class LineageEmitter:
             project=self.project,
             domain=domain or self.domain,
             version=version,
+            partitions=partitions,
             description=description,
             producer=self.producer,
         )
@@ -361,6 +376,10 @@ class LineageEmitter:
                 events.task_done()
                 if item is not _STOP:
                     self._count_drop()
+            with self._lock:
+                if self._sending:  # the send in flight will not be waited for
+                    self._abandoned = True
+                    self._dropped += 1
             self._stop_queued = 1
             events.put_nowait(_STOP)
         if self._dropped or self._failed:
@@ -403,12 +422,18 @@ class LineageEmitter:
                     self._stop_queued = 0
                     return
                 assert isinstance(item, Mapping)
+                self._sending = True
                 transport.send(item, timeout=self.send_timeout)
                 self._sent += 1
             except Exception as exc:
                 self._failed += 1
                 self._note_failure(exc, "could not send a lineage event")
             finally:
+                with self._lock:
+                    self._sending = False
+                    if self._abandoned:  # close() counted it as dropped; it ended after all
+                        self._abandoned = False
+                        self._dropped -= 1
                 events.task_done()
 
     def _count_drop(self) -> None:
@@ -431,6 +456,28 @@ class LineageEmitter:
         log.warning(
             "%s (%s): %s; further failures of this kind are logged at debug level", what, kind, exc
         )
+
+
+def _exit_timeout() -> float:
+    """``CARGOHOLD_LINEAGE_EXIT_TIMEOUT`` in seconds (default 1).
+
+    Raises:
+        ConfigurationError: the value is not a number >= 0.
+    """
+    from cargohold.core.errors import ConfigurationError
+
+    raw = os.environ.get(EXIT_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_EXIT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ConfigurationError(
+            f"{EXIT_TIMEOUT_ENV}={raw!r} is not a number of seconds >= 0 (e.g. 1 or 0.5)"
+        )
+    return value
 
 
 def _failure_kind(exc: BaseException) -> str:

@@ -10,10 +10,16 @@ events and theirs describe the same runs:
   the DAG run, job ``{dag_id}``, run id ``generate_static_uuid(instant=logical_date,
   data=f"{namespace}.{dag_id}.{clear_number}")``, with root = parent. :func:`static_uuid`
   replicates openlineage-python's ``generate_static_uuid`` bit for bit (no import needed).
-* **Dagster**: job ``{job}.{asset key path joined with .}`` in the namespace the user sets; the
-  parent is the Dagster run (job ``{job}``, run id = the Dagster run id); the step's run id is
-  derived deterministically from the Dagster run id, asset key and attempt, so the IO manager's
-  reads and writes of one step (even in separate processes) share one run.
+* **Dagster** (OpenLineage has no maintained Dagster integration, so these names are cargohold's):
+  job ``{job}.{asset key path joined with .}``, or the asset key path alone when the run is an
+  ad-hoc materialization (Dagster's ``__ephemeral_asset_job__``, which no user wrote); the parent
+  is the Dagster run (job ``{job}``, or ``adhoc_materialization`` for an ad-hoc one; run id = the
+  Dagster run id); the step's run id is derived deterministically from the Dagster run id, asset
+  key and attempt, so the IO manager's reads and writes of one step (even in separate processes)
+  share one run.
+
+The job namespace is one for both orchestrators: the standard ``OPENLINEAGE_NAMESPACE`` (Airflow's
+provider reads ``[openlineage] namespace`` first), else ``default``.
 * anything else: job ``{job}.{task}``; the run id is ``RunContext.run_id`` when it is a UUID,
   else derived from it; a parent run when both ``job`` and ``run_id`` are set.
 """
@@ -38,7 +44,10 @@ __all__ = [
     "airflow_dag_run_id",
     "airflow_task_run_id",
     "build_run_event",
+    "DAGSTER_ADHOC_JOB",
     "dagster_job_name",
+    "dagster_run_job_name",
+    "is_dagster_adhoc_job",
     "new_run_id",
     "static_uuid",
 ]
@@ -92,10 +101,26 @@ def airflow_dag_run_id(
     return static_uuid(instant=logical_date, data=f"{namespace}.{dag_id}.{clear_number}".encode())
 
 
+DAGSTER_ADHOC_JOB = "adhoc_materialization"
+"""The parent job name of a Dagster run that materializes assets outside any user-defined job."""
+
+
+def is_dagster_adhoc_job(job: str) -> bool:
+    """True for the job name Dagster gives ad-hoc materializations (``__ephemeral_asset_job__``,
+    ``__ASSET_JOB...``): internal names a user never wrote."""
+    return job.startswith(("__ephemeral_asset_job__", "__ASSET_JOB"))
+
+
 def dagster_job_name(*, job: str, asset_key: Sequence[str] | str) -> str:
-    """The job name of a Dagster asset materialization: ``{job}.{asset key path joined with .}``."""
+    """The job name of a Dagster asset materialization: ``{job}.{asset key path joined with .}``,
+    or the asset key path alone for an ad-hoc materialization (no job, or Dagster's own)."""
     path = asset_key if isinstance(asset_key, str) else ".".join(asset_key)
-    return f"{job}.{path}" if job else path
+    return f"{job}.{path}" if job and not is_dagster_adhoc_job(job) else path
+
+
+def dagster_run_job_name(job: str) -> str:
+    """The job name of a Dagster run itself (the parent of its steps' runs)."""
+    return DAGSTER_ADHOC_JOB if not job or is_dagster_adhoc_job(job) else job
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,10 +214,14 @@ class RunIdentity:
         parent_id = context.run_id if _is_uuid(context.run_id) else None
         if context.run_id and parent_id is None:
             parent_id = _derived(f"{ns}.{context.job}.{context.run_id}")
+        is_dagster = context.orchestrator == "dagster"
         parent: ParentRun | None = None
         if context.job and parent_id and context.task:
             parent = ParentRun(
-                namespace=ns, job_name=context.job, run_id=parent_id, root=_root_from(extra)
+                namespace=ns,
+                job_name=dagster_run_job_name(context.job) if is_dagster else context.job,
+                run_id=parent_id,
+                root=_root_from(extra),
             )
         if parent is not None:
             run_id = _derived(
@@ -201,10 +230,13 @@ class RunIdentity:
             )
         else:
             run_id = parent_id or _derived(f"{ns}.{context.job_name}.{context.try_number}")
-        is_dagster = context.orchestrator == "dagster"
         return cls(
             namespace=ns,
-            job_name=context.job_name,
+            job_name=(
+                dagster_job_name(job=context.job, asset_key=context.task)
+                if is_dagster and context.task
+                else context.job_name
+            ),
             run_id=run_id,
             parent=parent,
             integration="DAGSTER" if is_dagster else "CARGOHOLD",

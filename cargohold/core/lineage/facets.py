@@ -10,33 +10,49 @@ versions openlineage-python 1.54 uses, all present in the vendored ``spec/`` fol
 | ``dataSource`` | DatasourceDatasetFacet 1-0-1 | the dataset namespace |
 | ``version`` | DatasetVersionDatasetFacet 1-0-1 | artifact version, else content hash |
 | ``storage`` | StorageDatasetFacet 1-0-1 | ``cargohold`` + the blob format |
-| ``symlinks`` | SymlinksDatasetFacet 1-0-1 | the logical catalog name |
+| ``symlinks`` | SymlinksDatasetFacet 1-0-1 | other names of the dataset (never a blob) |
 | ``documentation`` | DocumentationDatasetFacet 1-1-0 | the user's description |
+| ``dataQualityMetrics`` | DataQualityMetricsDatasetFacet 1-0-0 | rows, bytes, nulls per column |
+| ``dataQualityAssertions`` | DataQualityAssertionsDatasetFacet 1-1-0 | checks (input facet) |
+| ``cargohold_partitions`` | cargohold's PartitionsDatasetFacet 1-0-0 | partitions written/read |
 | ``outputStatistics`` | OutputStatisticsOutputDatasetFacet 1-0-2 | rows, bytes, files (outputs) |
 | ``inputStatistics`` | InputStatisticsInputDatasetFacet 1-0-0 | rows, bytes, files (inputs) |
 | ``errorMessage`` | ErrorMessageRunFacet 1-0-1 | the exception of a FAIL event |
 | ``parent`` | ParentRunFacet 1-2-0 | the parent (DAG / Dagster) run |
 | ``jobType`` | JobTypeJobFacet 2-0-4 | TASK / ASSET, the integration |
+| ``jobDocumentation`` | DocumentationJobFacet 1-1-0 | the task's / asset's docstring (key |
+| | | ``documentation`` under ``job.facets``) |
+
+OpenLineage has no facet for partitions, so cargohold defines one, ``cargohold_partitions``
+(schema ``cargohold/core/lineage/schemas/PartitionsDatasetFacet.json``, published at
+:data:`PARTITIONS_SCHEMA_URL`): ``{"partitions": [{"keys": {"date": "2026-11-01"}, "version":
+"3", "contentHash": "..."}]}``, one entry per partition the event read or wrote.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
     "CORE_SCHEMA_URL",
+    "PARTITIONS_FACET",
+    "PARTITIONS_SCHEMA_URL",
     "PRODUCER",
     "STORAGE_LAYER",
+    "data_quality_assertions_facet",
+    "data_quality_metrics_facet",
     "data_source_facet",
     "documentation_facet",
     "error_message_facet",
     "facet",
     "input_statistics_facet",
+    "job_documentation_facet",
     "job_type_facet",
     "output_statistics_facet",
     "parent_run_facet",
+    "partitions_facet",
     "schema_facet",
     "storage_facet",
     "symlinks_facet",
@@ -72,7 +88,23 @@ _URLS = {
     "errorMessage": "facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
     "parent": "facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet",
     "jobType": "facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
+    "jobDocumentation": "facets/1-1-0/DocumentationJobFacet.json#/$defs/DocumentationJobFacet",
+    "dataQualityMetrics": (
+        "facets/1-0-0/DataQualityMetricsDatasetFacet.json#/$defs/DataQualityMetricsDatasetFacet"
+    ),
+    "dataQualityAssertions": (
+        "facets/1-1-0/DataQualityAssertionsDatasetFacet.json"
+        "#/$defs/DataQualityAssertionsDatasetFacet"
+    ),
 }
+
+PARTITIONS_FACET = "cargohold_partitions"
+"""The key of cargohold's partitions dataset facet (OpenLineage has none)."""
+PARTITIONS_SCHEMA_URL = (
+    "https://raw.githubusercontent.com/cargohold/cargohold/main/cargohold/core/lineage/schemas/"
+    "PartitionsDatasetFacet.json#/$defs/PartitionsDatasetFacet"
+)
+"""The ``_schemaURL`` of that facet; the schema ships in ``cargohold/core/lineage/schemas``."""
 
 
 def facet(key: str, *, producer: str = PRODUCER, **fields: Any) -> dict[str, Any]:
@@ -81,7 +113,8 @@ def facet(key: str, *, producer: str = PRODUCER, **fields: Any) -> dict[str, Any
     Raises:
         KeyError: ``key`` is not one of the facet keys cargohold builds.
     """
-    out: dict[str, Any] = {"_producer": producer, "_schemaURL": SPEC_BASE + _URLS[key]}
+    url = PARTITIONS_SCHEMA_URL if key == PARTITIONS_FACET else SPEC_BASE + _URLS[key]
+    out: dict[str, Any] = {"_producer": producer, "_schemaURL": url}
     out.update((name, value) for name, value in fields.items() if value is not None)
     return out
 
@@ -110,9 +143,76 @@ def version_facet(version: str, *, producer: str = PRODUCER) -> dict[str, Any]:
     return facet("version", producer=producer, datasetVersion=str(version))
 
 
-def storage_facet(file_format: str | None, *, producer: str = PRODUCER) -> dict[str, Any]:
-    """The storage facet: storage layer ``cargohold`` and the blob's format (``parquet``...)."""
-    return facet("storage", producer=producer, storageLayer=STORAGE_LAYER, fileFormat=file_format)
+def storage_facet(
+    file_format: str | None,
+    *,
+    locations: Iterable[str] = (),
+    producer: str = PRODUCER,
+) -> dict[str, Any]:
+    """The storage facet: storage layer ``cargohold``, the blob's format (``parquet``...) and,
+    as the extra field ``locations``, the URIs of the blobs holding the version's bytes.
+
+    The physical blobs go here and not into ``symlinks``: a lineage server treats a symlink as
+    another name of the same dataset (Marquez keys ``dataset_symlinks`` on namespace + name), so
+    two datasets holding identical bytes (one content-addressed blob) would be merged.
+    """
+    found = sorted(set(locations))
+    return facet(
+        "storage",
+        producer=producer,
+        storageLayer=STORAGE_LAYER,
+        fileFormat=file_format,
+        locations=found or None,
+    )
+
+
+def data_quality_metrics_facet(
+    *,
+    rows: int | None,
+    size: int | None,
+    files: int | None,
+    null_counts: Mapping[str, int],
+    producer: str = PRODUCER,
+) -> dict[str, Any]:
+    """The dataQualityMetrics facet: row count, bytes, files and the null count of each column
+    (from the Arrow metadata recorded when the table was written)."""
+    return facet(
+        "dataQualityMetrics",
+        producer=producer,
+        rowCount=rows,
+        bytes=size,
+        fileCount=files,
+        columnMetrics={str(name): {"nullCount": int(n)} for name, n in null_counts.items()},
+    )
+
+
+def data_quality_assertions_facet(
+    assertions: Iterable[Mapping[str, Any]], *, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """The dataQualityAssertions input facet: one ``{assertion, success, column?, severity?}``
+    entry per check evaluated on the dataset."""
+    return facet(
+        "dataQualityAssertions",
+        producer=producer,
+        assertions=[{k: v for k, v in item.items() if v is not None} for item in assertions],
+    )
+
+
+def partitions_facet(
+    partitions: Iterable[Mapping[str, Any]], *, producer: str = PRODUCER
+) -> dict[str, Any]:
+    """cargohold's partitions facet: ``{"keys": {...}, "version": ..., "contentHash": ...}`` per
+    partition, sorted by keys (see the module docstring)."""
+    items = sorted(
+        ({k: v for k, v in item.items() if v is not None} for item in partitions),
+        key=lambda item: sorted(item.get("keys", {}).items()),
+    )
+    return facet(PARTITIONS_FACET, producer=producer, partitions=items)
+
+
+def job_documentation_facet(description: str, *, producer: str = PRODUCER) -> dict[str, Any]:
+    """The documentation facet of a job (key ``documentation`` under ``job.facets``)."""
+    return facet("jobDocumentation", producer=producer, description=description)
 
 
 def symlinks_facet(

@@ -18,11 +18,11 @@ Physical locations follow the OpenLineage naming conventions
 producers and consumers in one process still agree. Any other ``scheme://authority/path`` becomes
 ``scheme://authority`` + ``path`` (without its leading slash), the generic convention.
 
-Logical (catalog) names: every artifact of the cargohold catalog also has a logical name,
-namespace ``cargohold://{project}/{domain}`` and name = the catalog dataset's name (for example
-``cargohold://default/development`` + ``daily_sales``). It travels in the symlinks facet of the
-physical dataset, or is the dataset's own name when there is no single physical location (an
-inline value, or a value backed by several blobs).
+Logical (catalog) names: every artifact of the cargohold catalog is the dataset of its catalog
+dataset, namespace ``cargohold://{project}/{domain}`` and name = the catalog dataset's name (for
+example ``cargohold://default/development`` + ``daily_sales``), stable across runs, versions and
+partitions (see :mod:`.datasets`); the physical names above serve explicit locations (tables,
+URIs) and the ``locations`` of the storage facet.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ class RunRecorder:
         *,
         dataset_name: str | None = None,
         version: str | None = None,
+        partitions: Mapping[str, str] | None = None,
         description: str | None = None,
         domain: str | None = None,
     ) -> LineageDataset | None:
@@ -82,7 +83,9 @@ class RunRecorder:
             The dataset recorded, or None when lineage is off or ``value`` could not be named
             (logged; never raises).
         """
-        return self._add(self._inputs, value, dataset_name, version, description, domain)
+        return self._add(
+            self._inputs, value, dataset_name, version, partitions, description, domain
+        )
 
     def add_output(
         self,
@@ -90,6 +93,7 @@ class RunRecorder:
         *,
         dataset_name: str | None = None,
         version: str | None = None,
+        partitions: Mapping[str, str] | None = None,
         description: str | None = None,
         domain: str | None = None,
     ) -> LineageDataset | None:
@@ -98,12 +102,24 @@ class RunRecorder:
         Returns:
             The dataset recorded, or None when lineage is off or ``value`` could not be named.
         """
-        return self._add(self._outputs, value, dataset_name, version, description, domain)
+        return self._add(
+            self._outputs, value, dataset_name, version, partitions, description, domain
+        )
 
     def add_run_facet(self, key: str, facet: Mapping[str, Any]) -> None:
         """Add a run facet (with ``_producer`` and ``_schemaURL``) to the events still to come."""
         with self._lock:
             self._run_facets[key] = facet
+
+    def add_job_facet(self, key: str, facet: Mapping[str, Any]) -> None:
+        """Add a job facet (with ``_producer`` and ``_schemaURL``) to the events still to come."""
+        with self._lock:
+            self._job_facets[key] = facet
+
+    @property
+    def finished(self) -> bool:
+        """True once COMPLETE or FAIL was emitted."""
+        return self._finished
 
     def start(self) -> bool:
         """Emit START with the datasets known so far. Returns True when queued."""
@@ -150,6 +166,7 @@ class RunRecorder:
             inputs = list(self._inputs.values())
             outputs = list(self._outputs.values())
             run_facets = dict(self._run_facets)
+            job_facets = dict(self._job_facets)
         return self.emitter.event(
             event_type=event_type,
             run=self.identity,
@@ -157,7 +174,7 @@ class RunRecorder:
             outputs=outputs,
             error=error,
             run_facets=run_facets,
-            job_facets=self._job_facets,
+            job_facets=job_facets,
         )
 
     def _add(
@@ -166,6 +183,7 @@ class RunRecorder:
         value: DatasetLike,
         dataset_name: str | None,
         version: str | None,
+        partitions: Mapping[str, str] | None,
         description: str | None,
         domain: str | None,
     ) -> LineageDataset | None:
@@ -181,6 +199,7 @@ class RunRecorder:
                     project=self.emitter.project,
                     domain=domain or self.domain,
                     version=version,
+                    partitions=partitions,
                     description=description,
                     producer=self.emitter.producer,
                 )
@@ -189,5 +208,8 @@ class RunRecorder:
             log.warning("cargohold lineage: cannot name dataset %r: %s", value, exc)
             return None
         with self._lock:
-            target[(dataset.namespace, dataset.name)] = dataset
-        return dataset
+            key = (dataset.namespace, dataset.name)
+            known = target.get(key)
+            # the same dataset again (another partition, another version): one entry, merged
+            target[key] = dataset if known is None else known.merged(dataset)
+        return target[key]

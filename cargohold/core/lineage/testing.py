@@ -118,15 +118,34 @@ class CapturingTransport(_Waitable):
 class LineageGraph:
     """The job/dataset graph of a set of events, as Marquez draws it.
 
-    Nodes are ``job:{ns}:{name}`` and ``dataset:{ns}:{name}``; a run's inputs give edges
-    dataset -> job, its outputs job -> dataset. Like Marquez, only runs that reached a terminal
-    state (COMPLETE, FAIL, ABORT) count unless built with ``terminal_only=False``; the datasets of
-    all of a run's events are merged. ``symlinks`` maps a dataset node to its symlinked names.
+    Nodes are ``job:{ns}:{name}`` and ``dataset:{ns}:{name}`` (keyed on namespace + name, as
+    Marquez keys jobs and datasets); a run's inputs give edges dataset -> job, its outputs
+    job -> dataset. Like Marquez, only runs that reached a terminal state (COMPLETE, FAIL, ABORT)
+    count unless built with ``terminal_only=False``; the datasets of all of a run's events (its
+    RUNNING events included) are merged. ``symlinks`` maps a dataset node to its symlinked names;
+    ``versions`` maps a dataset node to the versions its completed runs wrote, as
+    ``(partition, datasetVersion)`` pairs: one per entry of cargohold's partitions facet (partition
+    ``key=value,...``), else ``("", datasetVersion)`` from the DatasetVersion facet.
     """
 
     edges: set[tuple[str, str]] = field(default_factory=set)
     nodes: set[str] = field(default_factory=set)
     symlinks: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    versions: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+
+    @property
+    def jobs(self) -> set[str]:
+        """The job nodes."""
+        return {node for node in self.nodes if node.startswith("job:")}
+
+    @property
+    def datasets(self) -> set[str]:
+        """The dataset nodes."""
+        return {node for node in self.nodes if node.startswith("dataset:")}
+
+    def component(self, node_id: str) -> set[str]:
+        """Every node connected to ``node_id`` (either direction), itself included."""
+        return {item["id"] for item in self.lineage(node_id)["graph"]}
 
     @classmethod
     def from_events(
@@ -151,7 +170,9 @@ class LineageGraph:
                 for dataset in event.get("inputs") or []:
                     graph.edges.add((graph._dataset(dataset), run["job"]))
                 for dataset in event.get("outputs") or []:
-                    graph.edges.add((run["job"], graph._dataset(dataset)))
+                    node = graph._dataset(dataset)
+                    graph.edges.add((run["job"], node))
+                    graph.versions[node].update(_versions(dataset))
         return graph
 
     def _dataset(self, dataset: Mapping[str, Any]) -> str:
@@ -320,6 +341,22 @@ class LineageReceiver(_Server, _Waitable):
         with self._cond:
             self.rejected.append((status, errors))
         return status, errors
+
+
+def _versions(dataset: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The ``(partition, version)`` pairs an output dataset records (see LineageGraph)."""
+    facets = dataset.get("facets") or {}
+    entries = (facets.get("cargohold_partitions") or {}).get("partitions") or []
+    found = {
+        (
+            ",".join(f"{k}={v}" for k, v in sorted((entry.get("keys") or {}).items())),
+            ":".join(str(entry[k]) for k in ("version", "contentHash") if entry.get(k)),
+        )
+        for entry in entries
+    }
+    if not found and (facets.get("version") or {}).get("datasetVersion"):
+        found.add(("", str(facets["version"]["datasetVersion"])))
+    return found
 
 
 def _marquez_errors(event: Mapping[str, Any]) -> list[str]:

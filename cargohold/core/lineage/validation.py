@@ -11,7 +11,8 @@ the same path in the schema folder, and a FormatChecker that checks ``uuid``, ``
 The schemas ship with cargohold (``cargohold/core/lineage/spec``, Apache-2.0, see its README); pass
 ``spec_dir`` to use another copy with the same layout. A facet whose ``_schemaURL`` lies under
 ``https://openlineage.io/spec/`` but is not in the folder is an error; a custom facet (any other
-URL) is only checked for ``_producer`` and ``_schemaURL``.
+URL) is only checked for ``_producer`` and ``_schemaURL``, except cargohold's own facets, whose
+schemas (``cargohold/core/lineage/schemas``) are checked as well.
 
 Needs the ``jsonschema`` and ``referencing`` packages (imported when a validator is built).
 """
@@ -33,6 +34,7 @@ __all__ = [
     "SPEC_BASE",
     "EventValidator",
     "InvalidEventError",
+    "custom_schema_dir",
     "is_rfc3339",
     "iter_facets",
     "is_uuid",
@@ -49,6 +51,11 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")
 def packaged_spec_dir() -> Path:
     """The folder of OpenLineage schemas shipped inside cargohold."""
     return Path(__file__).parent / "spec"
+
+
+def custom_schema_dir() -> Path:
+    """The folder of the schemas of cargohold's own facets (validated like the spec's)."""
+    return Path(__file__).parent / "schemas"
 
 
 def is_rfc3339(value: object) -> bool:
@@ -102,6 +109,15 @@ class EventValidator:
             )
             for path in sorted(self.spec_dir.rglob("*.json"))
         ]
+        # cargohold's own facets (the partitions facet), published under their $id
+        for path in sorted(custom_schema_dir().glob("*.json")):
+            contents = json.loads(path.read_text("utf-8"))
+            resources.append(
+                (
+                    str(contents["$id"]),
+                    Resource.from_contents(contents, default_specification=DRAFT202012),
+                )
+            )
         self._known = {uri for uri, _ in resources}
         self._registry = Registry().with_resources(resources)
         checker = jsonschema.FormatChecker()

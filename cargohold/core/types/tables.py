@@ -287,7 +287,15 @@ class TableTransformer(TypeTransformer):
             python_type=codec.name,
             rows=table.num_rows,
             schema=schema,
-            extra={**extra, **codec.extra(value)},
+            # null counts are Arrow metadata (no scan): lineage reports them as data quality
+            extra={
+                **extra,
+                **codec.extra(value),
+                "null_counts": {
+                    field.name: col.null_count
+                    for field, col in zip(table.schema, table.columns, strict=True)
+                },
+            },
         )
         return LiteralType("table", name=codec.name), marker
 

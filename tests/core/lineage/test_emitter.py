@@ -46,10 +46,10 @@ def test_track_emits_start_and_complete_with_datasets(capture: CapturingTranspor
     assert start["run"]["runId"] == complete["run"]["runId"] == run.run_id
     assert start["job"]["name"] == "daily.sales"
     assert [d["name"] for d in complete["inputs"]] == ["threshold"]
-    assert [(d["namespace"], d["name"]) for d in complete["outputs"]] == [("file", "/store/cas/aa")]
-    assert complete["outputs"][0]["facets"]["symlinks"]["identifiers"][0]["namespace"] == (
-        "cargohold://shop/development"
-    )
+    assert [(d["namespace"], d["name"]) for d in complete["outputs"]] == [
+        ("cargohold://shop/development", "sales")
+    ]
+    assert complete["outputs"][0]["facets"]["storage"]["locations"] == ["file:///store/cas/aa"]
     assert emitter.stats.sent == 2
     assert emitter.dropped == 0
 
@@ -64,7 +64,7 @@ def test_track_emits_fail_and_reraises(capture: CapturingTransport) -> None:
     fail = capture.events[-1]
     assert fail["eventType"] == "FAIL"
     assert fail["run"]["facets"]["errorMessage"]["message"].startswith("ZeroDivisionError")
-    assert fail["inputs"][0]["name"] == "/store/cas/aa"
+    assert fail["inputs"][0]["name"] == "sales"
     assert run.complete() is False  # finished once only
 
 
