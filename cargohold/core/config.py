@@ -17,6 +17,21 @@ Variables and the settings they fill:
 - ``CARGOHOLD_PROXY_SECRET``: proxy_secret (no default: the proxy refuses to sign without one)
 - ``CARGOHOLD_PROXY_URL``: proxy_url, where ``cargohold serve`` answers
   (default ``http://127.0.0.1:8787``)
+
+Bounded waits (seconds; every wait on a server ends in a ``CargoholdError`` naming the server and
+the setting to raise):
+
+- ``CARGOHOLD_CATALOG_CONNECT_TIMEOUT``: catalog_connect_timeout, libpq's ``connect_timeout`` on a
+  PostgreSQL catalog (default ``10``; libpq counts whole seconds, at least 2)
+- ``CARGOHOLD_CATALOG_STATEMENT_TIMEOUT``: catalog_statement_timeout, PostgreSQL's
+  ``statement_timeout`` for every catalog statement (default ``300``)
+- ``CARGOHOLD_STORE_CONNECT_TIMEOUT``: store_connect_timeout, botocore's ``connect_timeout`` on
+  S3 (``timeout`` on ftp/sftp stores) (default ``10``)
+- ``CARGOHOLD_STORE_READ_TIMEOUT``: store_read_timeout, botocore's ``read_timeout`` on S3
+  (default ``60``)
+- ``CARGOHOLD_STORE_RETRIES``: store_retries, botocore's retries after a failed S3 request
+  (standard mode; default ``3``): a request that never gets an answer fails after about
+  ``(store_retries + 1) x store_read_timeout`` plus a few seconds of backoff
 """
 
 from __future__ import annotations
@@ -30,12 +45,34 @@ from typing import Any, Literal
 
 from cargohold.core.errors import ConfigurationError
 
-__all__ = ["DEFAULT_INLINE_LIMIT", "TABLE_FORMATS", "Settings", "TableFormat"]
+__all__ = [
+    "DEFAULT_CATALOG_CONNECT_TIMEOUT",
+    "DEFAULT_CATALOG_STATEMENT_TIMEOUT",
+    "DEFAULT_INLINE_LIMIT",
+    "DEFAULT_STORE_CONNECT_TIMEOUT",
+    "DEFAULT_STORE_READ_TIMEOUT",
+    "DEFAULT_STORE_RETRIES",
+    "TABLE_FORMATS",
+    "Settings",
+    "TableFormat",
+]
 
 DEFAULT_INLINE_LIMIT = 64 * 1024
+DEFAULT_CATALOG_CONNECT_TIMEOUT = 10.0
+DEFAULT_CATALOG_STATEMENT_TIMEOUT = 300.0
+DEFAULT_STORE_CONNECT_TIMEOUT = 10.0
+DEFAULT_STORE_READ_TIMEOUT = 60.0
+DEFAULT_STORE_RETRIES = 3
 
 TableFormat = Literal["parquet", "arrow", "auto"]
 TABLE_FORMATS = ("parquet", "arrow", "auto")
+
+_TIMEOUTS = {
+    "catalog_connect_timeout": DEFAULT_CATALOG_CONNECT_TIMEOUT,
+    "catalog_statement_timeout": DEFAULT_CATALOG_STATEMENT_TIMEOUT,
+    "store_connect_timeout": DEFAULT_STORE_CONNECT_TIMEOUT,
+    "store_read_timeout": DEFAULT_STORE_READ_TIMEOUT,
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -56,8 +93,25 @@ class Settings:
     lineage_namespace: str = "cargohold"
     proxy_secret: str | None = None
     proxy_url: str = "http://127.0.0.1:8787"
+    catalog_connect_timeout: float = DEFAULT_CATALOG_CONNECT_TIMEOUT
+    catalog_statement_timeout: float = DEFAULT_CATALOG_STATEMENT_TIMEOUT
+    store_connect_timeout: float = DEFAULT_STORE_CONNECT_TIMEOUT
+    store_read_timeout: float = DEFAULT_STORE_READ_TIMEOUT
+    store_retries: int = DEFAULT_STORE_RETRIES
 
     def __post_init__(self) -> None:
+        for name in _TIMEOUTS:
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigurationError(
+                    f"{name} must be > 0 seconds, got {value}; "
+                    f"set CARGOHOLD_{name.upper()} to a number of seconds such as 30"
+                )
+        if self.store_retries < 0:
+            raise ConfigurationError(
+                f"store_retries must be >= 0, got {self.store_retries}; "
+                f"set CARGOHOLD_STORE_RETRIES to a count such as 3"
+            )
         if self.inline_limit < 0:
             raise ConfigurationError(
                 f"inline_limit must be >= 0 bytes, got {self.inline_limit}; "
@@ -89,7 +143,10 @@ class Settings:
             "lineage_namespace": env.get("CARGOHOLD_LINEAGE_NAMESPACE") or "cargohold",
             "proxy_secret": env.get("CARGOHOLD_PROXY_SECRET") or None,
             "proxy_url": env.get("CARGOHOLD_PROXY_URL") or "http://127.0.0.1:8787",
+            "store_retries": _integer(env, "CARGOHOLD_STORE_RETRIES", DEFAULT_STORE_RETRIES),
         }
+        for name in _TIMEOUTS:
+            values[name] = _number(env, f"CARGOHOLD_{name.upper()}", _TIMEOUTS[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -106,6 +163,16 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -67,7 +67,13 @@ class Cargohold:
     def store(self) -> Store:
         """The object store (opened on first use)."""
         if self._store is None:
-            self._store = Store(self.settings.store_url, options=self.settings.store_options)
+            self._store = Store(
+                self.settings.store_url,
+                options=self.settings.store_options,
+                connect_timeout=self.settings.store_connect_timeout,
+                read_timeout=self.settings.store_read_timeout,
+                retries=self.settings.store_retries,
+            )
         return self._store
 
     @property

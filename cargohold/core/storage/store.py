@@ -26,6 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
+from cargohold.core.config import (
+    DEFAULT_STORE_CONNECT_TIMEOUT,
+    DEFAULT_STORE_READ_TIMEOUT,
+    DEFAULT_STORE_RETRIES,
+)
 from cargohold.core.errors import (
     BlobNotFoundError,
     CorruptDataError,
@@ -69,13 +74,30 @@ class BlobSink:
 class Store(FileAPI):
     """An fsspec-backed, content-addressed object store rooted at one URL."""
 
-    def __init__(self, url: str, *, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        connect_timeout: float = DEFAULT_STORE_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_STORE_READ_TIMEOUT,
+        retries: int = DEFAULT_STORE_RETRIES,
+    ) -> None:
         """Open the store at ``url`` (``file://``, ``s3://``, ``memory://``, any fsspec URL).
+
+        ``connect_timeout``, ``read_timeout`` (seconds) and ``retries`` bound every wait on the
+        store's server where its filesystem takes them (see :func:`resolve`).
 
         Raises:
             ConfigurationError: the URL is malformed or its protocol's package is missing.
         """
-        self.fs, self.protocol, self.root = resolve(url, options)
+        self.fs, self.protocol, self.root = resolve(
+            url,
+            options,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries=retries,
+        )
         self.options = dict(options or {})
         self.is_local = self.protocol == "file"
         self.url = self._to_uri(self.root)
