@@ -74,7 +74,11 @@ class Cargohold:
                 read_timeout=self.settings.store_read_timeout,
                 retries=self.settings.store_retries,
             )
+            self._store.lease = self._lease_blob
         return self._store
+
+    def _lease_blob(self, content_hash: str) -> None:
+        self.catalog.lease_blob(content_hash=content_hash)
 
     @property
     def catalog(self) -> Catalog:

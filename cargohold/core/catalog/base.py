@@ -88,6 +88,8 @@ class CatalogBase:
         self._database: Database | None = None
         self._lock = threading.Lock()
         self._dataset_cache: dict[DatasetID, Dataset] = {}
+        self.lease_owner = uuid.uuid4().hex  # the owner id of this catalog's write leases
+        self._leased: set[str] = set()
 
     @classmethod
     def from_url(

@@ -10,7 +10,13 @@ from cargohold.core.catalog import lifecycle as _lifecycle
 from cargohold.core.catalog import lineage as _lineage
 from cargohold.core.catalog import reservations as _reservations
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
-from cargohold.core.catalog.blobrefs import blobs_of, register_blobs, release_blobs
+from cargohold.core.catalog.blobrefs import (
+    blobs_of,
+    drop_leases,
+    lease_blob,
+    register_blobs,
+    release_blobs,
+)
 from cargohold.core.catalog.objects import (
     Artifact,
     ArtifactSource,
@@ -166,6 +172,7 @@ class LifecycleMixin(CatalogBase):
                 f"{kind} {owner_id!r} already registered one of these blobs"
             ),
         )
+        self._release_leases(ref.hash for ref in refs)
 
     def release_blob_owner(self, *, owner_kind: str, owner_id: str) -> int:
         """Forget every blob reference of an owner; returns how many were removed."""
@@ -207,9 +214,11 @@ class LifecycleMixin(CatalogBase):
         store: _lifecycle.BlobStore,
         grace: timedelta = _lifecycle.DEFAULT_GC_GRACE,
         dry_run: bool = True,
+        lease_ttl: timedelta = _lifecycle.DEFAULT_LEASE_TTL,
     ) -> GCReport:
-        """Delete blobs of ``store`` that no artifact, cache entry or XCom references and that
-        are older than ``grace``. A dry run (the default) only reports count and bytes.
+        """Delete blobs of ``store`` that no artifact, cache entry, XCom or live write lease
+        references and that are older than ``grace``. A dry run (the default) only reports
+        count and bytes. Write leases older than ``lease_ttl`` count as abandoned.
 
         Raises:
             CatalogError: the database failed.
@@ -217,6 +226,41 @@ class LifecycleMixin(CatalogBase):
         """
         if not isinstance(grace, timedelta) or grace < timedelta(0):
             raise InvalidArgumentError(f"grace must be a timedelta >= 0, got {grace!r}")
+        if not isinstance(lease_ttl, timedelta) or lease_ttl < timedelta(0):
+            raise InvalidArgumentError(f"lease_ttl must be a timedelta >= 0, got {lease_ttl!r}")
         return _lifecycle.collect_garbage(
-            self.database, store=store, now=self.now(), grace=grace, dry_run=dry_run
+            self.database,
+            store=store,
+            now=self.now(),
+            grace=grace,
+            lease_ttl=lease_ttl,
+            dry_run=dry_run,
         )
+
+    def lease_blob(self, *, content_hash: str) -> None:
+        """Record a write lease on a blob about to be written or deduplicated, so garbage
+        collection keeps it until this catalog records a real owner of it (which drops the
+        lease) or the lease ages past the collector's lease TTL. Call it before asking the
+        store whether the blob exists (``Cargohold.store`` does).
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        now = self.now()
+        self.database.write(
+            lambda conn: lease_blob(
+                conn, owner_id=self.lease_owner, blob_hash=content_hash, now=now
+            )
+        )
+        with self._lock:
+            self._leased.add(content_hash)
+
+    def _release_leases(self, hashes: Iterable[str]) -> None:
+        """Drop this catalog's write leases on ``hashes`` (their real owner is committed)."""
+        with self._lock:
+            mine = [h for h in hashes if h in self._leased]
+            self._leased.difference_update(mine)
+        if mine:
+            self.database.write(
+                lambda conn: drop_leases(conn, owner_id=self.lease_owner, hashes=mine)
+            )

@@ -20,7 +20,7 @@ import os
 import posixpath
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +99,10 @@ class Store(FileAPI):
             retries=retries,
         )
         self.options = dict(options or {})
+        self.lease: Callable[[str], None] | None = None
+        """Called with a blob's hash before the store checks whether it already holds it (the
+        catalog's write lease, which keeps garbage collection off a blob about to be
+        referenced); ``Cargohold.store`` sets it."""
         self.is_local = self.protocol == "file"
         self.url = self._to_uri(self.root)
 
@@ -190,6 +194,8 @@ class Store(FileAPI):
         digest = hash_bytes(data)
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=len(data), hash=digest)
+        if self.lease is not None:
+            self.lease(digest)
         with storage_errors(f"writing blob {info.uri}"):
             if self._exists_and_touch(final):
                 return info
@@ -216,6 +222,8 @@ class Store(FileAPI):
         digest = hash_file(local_path) if size else hash_bytes(b"")
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
+        if self.lease is not None:
+            self.lease(digest)
         with storage_errors(f"writing blob {info.uri}"):
             if self._exists_and_touch(final):
                 return info
@@ -237,9 +245,9 @@ class Store(FileAPI):
 
     def _exists_and_touch(self, final: str) -> bool:
         """Whether a blob is already stored; on a local store, a hit refreshes its modified
-        time, so garbage collection (which spares young blobs) never takes a blob that a write
-        just deduplicated against. Object stores cannot touch an object without rewriting it;
-        there the collector's re-check of references just before each delete covers it."""
+        time (the collector's grace period counts from it). What keeps the collector off a blob
+        a write just deduplicated against, on every store, is the write lease taken before
+        this check (see ``lease``)."""
         if not self.fs.exists(final):
             return False
         if self.is_local:
