@@ -116,13 +116,15 @@ def db_upgrade(app: App) -> int:
 
 
 def run_gc(app: App) -> int:
-    """``cargohold gc [--apply]``: collect unreferenced blobs older than the grace period."""
+    """``cargohold gc [--apply]``: collect unreferenced blobs older than the grace period, and
+    what crashed writers left (temporary files, incomplete multipart uploads, spool files)."""
     hours = app.args.grace_hours
     if hours < 0:
         raise InvalidArgumentError(f"--grace-hours must be >= 0, got {hours}")
-    report = app.catalog.collect_garbage(
-        store=app.hold.store, grace=timedelta(hours=hours), dry_run=not app.args.apply
-    )
+    grace = timedelta(hours=hours)
+    dry_run = not app.args.apply
+    report = app.catalog.collect_garbage(store=app.hold.store, grace=grace, dry_run=dry_run)
+    leftovers = app.hold.store.clean_leftovers(older_than=grace, dry_run=dry_run)
     if app.out.as_json:
         app.out.json(
             {
@@ -132,6 +134,13 @@ def run_gc(app: App) -> int:
                 "scanned": report.scanned,
                 "kept_young": report.kept_young,
                 "blob_hashes": list(report.blob_hashes),
+                "leftovers": {
+                    "temporary_files": list(leftovers.temporary_files),
+                    "multipart_uploads": list(leftovers.multipart_uploads),
+                    "spool_files": list(leftovers.spool_files),
+                    "bytes": leftovers.bytes,
+                    "kept_live": leftovers.kept_live,
+                },
             }
         )
         return 0
@@ -140,7 +149,13 @@ def run_gc(app: App) -> int:
         f"{verb} {report.count} blobs ({human_bytes(report.bytes)}) of {report.scanned} scanned; "
         f"{report.kept_young} kept as younger than {hours:g} h"
     )
-    if report.dry_run and report.count:
+    app.out.line(
+        f"{verb} {leftovers.count} leftovers of crashed writers "
+        f"({len(leftovers.temporary_files)} temporary files, "
+        f"{len(leftovers.multipart_uploads)} incomplete multipart uploads, "
+        f"{len(leftovers.spool_files)} spool files; {human_bytes(leftovers.bytes)})"
+    )
+    if report.dry_run and (report.count or leftovers.count):
         app.out.note("dry run: add --apply to delete them")
     return 0
 

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from cargohold.core.config import (
@@ -39,11 +39,17 @@ from cargohold.core.errors import (
 from cargohold.core.storage.file_api import FileAPI
 from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
 from cargohold.core.storage.hashing import VerifyingReader, hash_bytes, hash_file, verify_bytes
+from cargohold.core.storage.leftovers import (
+    LeftoverReport,
+    clean_leftovers,
+    owned_name,
+    spool_prefix,
+)
 
-__all__ = ["BlobInfo", "BlobSink", "Store"]
+__all__ = ["TMP_DIR", "BlobInfo", "BlobSink", "Store", "modified_time"]
 
 _CAS = "cas"
-_TMP = ".tmp"
+TMP_DIR = _TMP = ".tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +179,9 @@ class Store(FileAPI):
         if self.is_local:
             tmp_dir = posixpath.join(self.root, _TMP)
             os.makedirs(tmp_dir, exist_ok=True)
-            path = posixpath.join(tmp_dir, uuid.uuid4().hex)
+            path = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
         else:
-            fd, path = tempfile.mkstemp(prefix="cargohold-spool-")
+            fd, path = tempfile.mkstemp(prefix=spool_prefix())
             os.close(fd)
         sink = BlobSink(path)
         try:
@@ -238,7 +244,7 @@ class Store(FileAPI):
             elif self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.put_file(local_path, final)
             else:
-                tmp = posixpath.join(self.root, _TMP, uuid.uuid4().hex)
+                tmp = posixpath.join(self.root, _TMP, owned_name(uuid.uuid4().hex))
                 self.fs.put_file(local_path, tmp)
                 self.fs.mv(tmp, final)
         return info
@@ -257,7 +263,7 @@ class Store(FileAPI):
     def _copy_in(self, local_path: str, final: str) -> None:
         tmp_dir = posixpath.join(self.root, _TMP)
         os.makedirs(tmp_dir, exist_ok=True)
-        tmp = posixpath.join(tmp_dir, uuid.uuid4().hex)
+        tmp = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
         try:
             _copy_local(local_path, tmp)
             _sync_file(tmp)
@@ -368,7 +374,7 @@ class Store(FileAPI):
                 uri=self._to_uri(path),
                 size=int(detail.get("size") or 0),
                 hash=name,
-                modified=_modified(detail),
+                modified=modified_time(detail),
             )
 
     def delete_blob(self, content_hash: str) -> None:
@@ -378,20 +384,17 @@ class Store(FileAPI):
             if self.fs.exists(path):
                 self.fs.rm_file(path)
 
-    def clean_temporary(self, *, older_than_seconds: float = 3600.0) -> int:
-        """Remove temporary files left by writers that died; returns how many were removed."""
-        base = posixpath.join(self.root, _TMP)
-        removed = 0
-        now = datetime.now(UTC).timestamp()
-        with storage_errors(f"cleaning {base}"):
-            if not self.fs.exists(base):
-                return 0
-            for path, detail in self.fs.find(base, detail=True).items():
-                modified = _modified(detail)
-                if modified is None or now - modified.timestamp() >= older_than_seconds:
-                    self.fs.rm_file(path)
-                    removed += 1
-        return removed
+    def clean_leftovers(
+        self, *, older_than: timedelta, dry_run: bool = True, spool_dir: str | None = None
+    ) -> LeftoverReport:
+        """Remove what crashed writers left: temporary files in ``.tmp/``, incomplete S3
+        multipart uploads and local spool files older than ``older_than`` (never those of a
+        live process); see :mod:`cargohold.core.storage.leftovers`.
+
+        Raises:
+            StorageError: the store failed.
+        """
+        return clean_leftovers(self, older_than=older_than, dry_run=dry_run, spool_dir=spool_dir)
 
 
 def _sync_file(path: str) -> None:
@@ -426,7 +429,8 @@ def _copy_local(source: str, target: str) -> None:
             dst.write(chunk)
 
 
-def _modified(detail: Mapping[str, Any]) -> datetime | None:
+def modified_time(detail: Mapping[str, Any]) -> datetime | None:
+    """The modified time in an fsspec ``info``/``find`` entry (UTC), if it has one."""
     for key in ("mtime", "LastModified", "last_modified", "created"):
         value = detail.get(key)
         if isinstance(value, datetime):
