@@ -123,7 +123,13 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
 
         @event.listens_for(engine, "do_connect")
         def _make_directory(*_args: Any) -> None:
-            os.makedirs(directory, exist_ok=True)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(
+                    f"cannot create the directory {directory} of the SQLite catalog {url}: "
+                    f"{exc}; point CARGOHOLD_CATALOG_URL at a writable place"
+                ) from exc
 
     return engine
 

@@ -83,6 +83,10 @@ def resolve(
         raise ConfigurationError(f"the store URL {url} needs a package: {hint} ({exc})") from exc
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(f"cannot open store URL {url}: {exc}") from exc
+    except OSError as exc:  # a filesystem that connects when opened (ftp, sftp, ...)
+        raise StorageError(
+            f"cannot open store URL {url}: {exc}; check the URL and that its server is up"
+        ) from exc
     if isinstance(fs, LocalFileSystem):
         protocol = "file"
     if protocol in _S3 and hasattr(fs, "retries"):

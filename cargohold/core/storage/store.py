@@ -35,6 +35,7 @@ from cargohold.core.errors import (
     BlobNotFoundError,
     CorruptDataError,
     PathEscapeError,
+    StorageError,
 )
 from cargohold.core.storage.file_api import FileAPI
 from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
@@ -176,16 +177,24 @@ class Store(FileAPI):
         Raises:
             StorageError: the commit failed (nothing is visible then).
         """
-        if self.is_local:
-            tmp_dir = posixpath.join(self.root, _TMP)
-            os.makedirs(tmp_dir, exist_ok=True)
-            path = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
-        else:
-            fd, path = tempfile.mkstemp(prefix=spool_prefix())
-            os.close(fd)
+        with storage_errors(f"creating a blob in {self.url}"):
+            if self.is_local:
+                tmp_dir = posixpath.join(self.root, _TMP)
+                os.makedirs(tmp_dir, exist_ok=True)
+                path = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
+            else:
+                fd, path = tempfile.mkstemp(prefix=spool_prefix())
+                os.close(fd)
         sink = BlobSink(path)
         try:
-            yield sink
+            try:
+                yield sink
+            except OSError as exc:
+                # the writer's own I/O on the sink (pyarrow on a full or read-only disk, ...)
+                raise StorageError(
+                    f"writing a blob for {self.url} into {path} failed: {exc}; check the free "
+                    f"space and permissions there"
+                ) from exc
             sink.info = self._commit_file(path, consume=True)
         finally:
             if os.path.exists(path):
