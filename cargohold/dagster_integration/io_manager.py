@@ -65,6 +65,13 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         description="How many partitions one input loads at the same time (threads).",
     )
 
+    retention_keep_last: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep only the newest N versions of each partition; `cargohold gc` expires "
+        "the rest (tagged and pinned versions stay). Unset: the dataset's stored policy.",
+    )
+
     _lineage: StepLineage = PrivateAttr(default_factory=StepLineage)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -126,6 +133,8 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             dims = ()
             pieces = [(None, {}, obj)]
         self._ensure_dataset(catalog, dataset, dims, asset_path)
+        if self.retention_keep_last is not None:
+            catalog.set_retention(dataset=dataset, keep_last=self.retention_keep_last)
         settings = hold.settings
         source = run_context(
             namespace=settings.lineage_namespace,

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import Connection
+
 from cargohold.core.catalog import lifecycle as _lifecycle
 from cargohold.core.catalog import lineage as _lineage
 from cargohold.core.catalog import reservations as _reservations
+from cargohold.core.catalog import retention as _retention
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
 from cargohold.core.catalog.blobrefs import (
     blobs_of,
@@ -236,6 +239,67 @@ class LifecycleMixin(CatalogBase):
             lease_ttl=lease_ttl,
             dry_run=dry_run,
         )
+
+    def set_retention(
+        self,
+        *,
+        dataset: DatasetRef,
+        keep_last: int | None = None,
+        max_age: timedelta | None = None,
+    ) -> _retention.RetentionPolicy | None:
+        """Store the dataset's retention policy (both ``None``: remove it); ``cargohold gc``
+        applies it. See :mod:`cargohold.core.catalog.retention`.
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+            InvalidArgumentError: ``keep_last`` < 1 or ``max_age`` not a positive timedelta.
+        """
+        if keep_last is not None and (isinstance(keep_last, bool) or keep_last < 1):
+            raise InvalidArgumentError(f"keep_last must be an integer >= 1, got {keep_last!r}")
+        if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
+            raise InvalidArgumentError(f"max_age must be a positive timedelta, got {max_age!r}")
+        ds = self.get_dataset(dataset=dataset)
+        policy = None
+        if keep_last is not None or max_age is not None:
+            policy = _retention.RetentionPolicy(keep_last=keep_last, max_age=max_age)
+        now = self.now()
+        self.database.write(
+            lambda conn: _retention.set_policy(conn, dataset=ds, policy=policy, now=now)
+        )
+        return policy
+
+    def get_retention(self, *, dataset: DatasetRef) -> _retention.RetentionPolicy | None:
+        """The dataset's stored retention policy, or ``None``.
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+        """
+        ds = self.get_dataset(dataset=dataset)
+        return self.database.read(lambda conn: _retention.get_policy(conn, dataset=ds))
+
+    def apply_retention(self, *, dry_run: bool = True) -> ExpiryReport:
+        """Expire every artifact a retention policy (or the XCom default) expires, in one
+        transaction; their blobs become collectable. Tagged and pinned artifacts stay.
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        now = self.now()
+
+        def run(conn: Connection) -> list[str]:
+            stored = _retention.policies(conn)
+            targets: dict[str, _retention.RetentionPolicy | None] = dict(stored)
+            for dataset_id in _retention.xcom_dataset_ids(conn):
+                targets.setdefault(dataset_id, None)
+            ids: list[str] = []
+            for dataset_id, policy in targets.items():
+                ids += _retention.expired_ids(conn, dataset_id=dataset_id, policy=policy, now=now)
+            if not dry_run:
+                _lifecycle.delete_artifacts(conn, artifact_ids=ids)
+            return ids
+
+        ids = self.database.read(run) if dry_run else self.database.write(run)
+        return ExpiryReport(dry_run=dry_run, artifact_ids=tuple(ids))
 
     def lease_blob(self, *, content_hash: str) -> None:
         """Record a write lease on a blob about to be written or deduplicated, so garbage
