@@ -51,6 +51,13 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not expire artifacts by the retention policies first",
     )
+    gc.add_argument(
+        "--airflow-db",
+        default=os.environ.get("CARGOHOLD_AIRFLOW_DB_URL") or None,
+        metavar="URL",
+        help="Airflow metadata database (SQLAlchemy URL, default CARGOHOLD_AIRFLOW_DB_URL): "
+        "release XCom blobs and artifacts whose XCom row Airflow deleted (db clean, deleted runs)",
+    )
     gc.set_defaults(handler=run_gc)
 
     retention = commands.add_parser(
@@ -144,8 +151,17 @@ def run_gc(app: App) -> int:
     grace = timedelta(hours=hours)
     dry_run = not app.args.apply
     expired: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    if app.args.airflow_db:
+        from cargohold.airflow_provider.cleanup import reconcile_xcoms
+
+        reconciled = reconcile_xcoms(
+            app.catalog, airflow_db_url=app.args.airflow_db, grace=grace, dry_run=dry_run
+        )
+        released = reconciled.released_owners
+        expired += reconciled.expired_artifacts
     if not app.args.no_retention:
-        expired = app.catalog.apply_retention(dry_run=dry_run).artifact_ids
+        expired += app.catalog.apply_retention(dry_run=dry_run).artifact_ids
     report = app.catalog.collect_garbage(store=app.hold.store, grace=grace, dry_run=dry_run)
     leftovers = app.hold.store.clean_leftovers(older_than=grace, dry_run=dry_run)
     if app.out.as_json:
@@ -158,6 +174,7 @@ def run_gc(app: App) -> int:
                 "kept_young": report.kept_young,
                 "blob_hashes": list(report.blob_hashes),
                 "expired_artifacts": list(expired),
+                "released_xcom_owners": list(released),
                 "leftovers": {
                     "temporary_files": list(leftovers.temporary_files),
                     "multipart_uploads": list(leftovers.multipart_uploads),
@@ -169,8 +186,10 @@ def run_gc(app: App) -> int:
         )
         return 0
     verb = "would delete" if report.dry_run else "deleted"
+    if released:
+        app.out.line(f"released the blob references of {len(released)} XComs Airflow deleted")
     if expired:
-        app.out.line(f"{verb} {len(expired)} artifact versions expired by retention policies")
+        app.out.line(f"{verb} {len(expired)} expired artifact versions")
     app.out.line(
         f"{verb} {report.count} blobs ({human_bytes(report.bytes)}) of {report.scanned} scanned; "
         f"{report.kept_young} kept as younger than {hours:g} h"

@@ -17,6 +17,8 @@ from cargohold.core.catalog.blobrefs import (
     blobs_of,
     drop_leases,
     lease_blob,
+    lock_hashes,
+    referenced_hashes,
     register_blobs,
     release_blobs,
 )
@@ -300,6 +302,32 @@ class LifecycleMixin(CatalogBase):
 
         ids = self.database.read(run) if dry_run else self.database.write(run)
         return ExpiryReport(dry_run=dry_run, artifact_ids=tuple(ids))
+
+    def delete_unreferenced_blobs(
+        self, *, store: _lifecycle.BlobStore, hashes: Iterable[str]
+    ) -> list[str]:
+        """Delete those of ``hashes`` that no owner (nor a live write lease) references, deciding
+        and deleting in one transaction that holds their write-lease lock (as the collector
+        does); returns the hashes deleted.
+
+        Raises:
+            CatalogError: the database failed.
+            StorageError: the store failed.
+        """
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return []
+        cutoff = self.now() - _lifecycle.DEFAULT_LEASE_TTL
+
+        def run(conn: Connection) -> list[str]:
+            lock_hashes(conn, wanted)
+            kept = referenced_hashes(conn, wanted, lease_cutoff=cutoff)
+            doomed = [h for h in wanted if h not in kept]
+            for content_hash in doomed:
+                store.delete_blob(content_hash)
+            return doomed
+
+        return self.database.write(run)
 
     def lease_blob(self, *, content_hash: str) -> None:
         """Record a write lease on a blob about to be written or deduplicated, so garbage
