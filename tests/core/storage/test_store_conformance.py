@@ -141,6 +141,15 @@ def test_large_file_streams_in_and_out(store: Store, tmp_path: Path) -> None:
     assert target.read_bytes() == source.read_bytes()
 
 
+def test_download_verifies_the_hash(store: Store, tmp_path: Path) -> None:
+    info = store.put_bytes(b"c" * 50_000)
+    _tamper(store, info.uri, b"d" * 50_000)
+    target = tmp_path / "out" / "tampered.bin"
+    with pytest.raises(CorruptDataError):
+        store.download(info.uri, str(target), expected_hash=info.hash)
+    assert not target.exists()  # the bad copy is removed
+
+
 def test_missing_blob(store: Store) -> None:
     with pytest.raises(BlobNotFoundError):
         store.read_bytes(store.blob_uri("ab" * 32))
