@@ -91,6 +91,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.add_argument(
+        "--timeout", type=float, default=60.0, help="drop a client silent this long (s, 60)"
+    )
+    serve.add_argument(
+        "--max-connections", type=int, default=256, help="connections served at once (256)"
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -324,7 +330,14 @@ def run_serve(app: App) -> int:
 
     args = app.args
     log = None if args.quiet else (lambda line: app.out.note(line))
-    server = ProxyServer(hold=app.hold, host=args.host, port=args.port, log=log)
+    server = ProxyServer(
+        hold=app.hold,
+        host=args.host,
+        port=args.port,
+        log=log,
+        timeout=args.timeout,
+        max_connections=args.max_connections,
+    )
     app.out.line(f"serving {app.hold.store.url} at {server.url} (Ctrl-C stops)")
     if os.environ.get("CARGOHOLD_PROXY_URL", server.url).rstrip("/") != server.url:
         app.out.note(f"note: CARGOHOLD_PROXY_URL points elsewhere; links need {server.url}")

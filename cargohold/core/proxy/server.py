@@ -16,6 +16,7 @@ Errors come back as ``{"error": "..."}`` JSON bodies.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -33,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from cargohold.core.errors import (
     BlobNotFoundError,
     CargoholdError,
+    ConfigurationError,
     PathEscapeError,
     ProxyError,
 )
@@ -54,6 +56,14 @@ __all__ = ["ProxyServer"]
 _CHUNK = 1 << 20
 
 
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_CONNECTIONS = 256
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\n\r\n"
+)
+
+
 class _HTTPError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -61,17 +71,46 @@ class _HTTPError(Exception):
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``slots`` at a time: a connection beyond the bound
+    is answered ``503`` and closed at once, without a thread."""
+
     daemon_threads = True
     block_on_close = False
     store: Store
     signer: UrlSigner
     log: Callable[[str], None] | None
+    io_timeout: float
+    slots: threading.BoundedSemaphore
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "cargohold-proxy/1"
+
+    def setup(self) -> None:
+        # A client that sends nothing (an idle connection, a stalled body) for io_timeout
+        # seconds is dropped.
+        super().setup()
+        self.connection.settimeout(self.server.io_timeout)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.log is not None:
@@ -116,6 +155,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(500, {"error": str(exc)})
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except TimeoutError:  # the client stalled past the server's timeout
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._reply(408, {"error": "the client sent nothing for too long; retry"})
 
     # -- GET / HEAD ---------------------------------------------------------------------------
 
@@ -247,6 +290,10 @@ class ProxyServer:
         secret: the signing secret (default ``hold.settings.proxy_secret``).
         max_expires_in: the longest link :attr:`proxy` hands out.
         log: called with one line per request (quiet when None).
+        timeout: seconds a connection may send nothing (idle, or a stalled upload body)
+            before it is dropped (default 60).
+        max_connections: connections served at once, one thread each (default 256); beyond
+            it a connection is answered 503 and closed.
 
     Raises:
         ConfigurationError: no secret.
@@ -262,7 +309,13 @@ class ProxyServer:
         secret: str | None = None,
         max_expires_in: timedelta = DEFAULT_MAX_EXPIRES_IN,
         log: Callable[[str], None] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
+        if not timeout > 0 or max_connections < 1:
+            raise ConfigurationError(
+                f"timeout must be > 0 and max_connections >= 1, got {timeout} and {max_connections}"
+            )
         self.hold = hold
         key = secret if secret is not None else hold.settings.proxy_secret
         signer = UrlSigner(secret=key)
@@ -270,6 +323,8 @@ class ProxyServer:
         self._httpd.store = hold.store
         self._httpd.signer = signer
         self._httpd.log = log
+        self._httpd.io_timeout = timeout
+        self._httpd.slots = threading.BoundedSemaphore(max_connections)
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host!s}:{bound_port}"
         self.proxy = DataProxy(
