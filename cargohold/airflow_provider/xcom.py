@@ -60,7 +60,6 @@ from cargohold.airflow_provider._runtime import (
     task_context,
 )
 from cargohold.airflow_provider.partitions import task_partitions
-from cargohold.core.catalog.blobrefs import referenced_hashes
 from cargohold.core.errors import CargoholdError, SerializationError
 from cargohold.core.types.literals import Literal
 
@@ -222,10 +221,7 @@ class CargoholdXComBackend(BaseXCom):
         rt = runtime()
         catalog = rt.hold.catalog
         catalog.release_blob_owner(owner_kind=OWNER_XCOM, owner_id=stored[_OWNER])
-        still = catalog.database.read(lambda conn: referenced_hashes(conn, hashes))
-        for content_hash in hashes:
-            if content_hash not in still:
-                rt.hold.store.delete_blob(content_hash)
+        catalog.delete_unreferenced_blobs(store=rt.hold.store, hashes=hashes)
 
 
 def _internal(key: str) -> bool:

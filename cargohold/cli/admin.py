@@ -1,4 +1,5 @@
-"""Administrative commands: ``init``, ``db upgrade``, ``gc``, ``cache ls|rm``, ``serve``."""
+"""Administrative commands: ``init``, ``db upgrade``, ``gc``, ``retention set|show``,
+``cache ls|rm``, ``serve``."""
 
 from __future__ import annotations
 
@@ -45,7 +46,33 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     gc.add_argument(
         "--grace-hours", type=float, default=1.0, help="keep blobs younger than this (default 1)"
     )
+    gc.add_argument(
+        "--no-retention",
+        action="store_true",
+        help="do not expire artifacts by the retention policies first",
+    )
+    gc.add_argument(
+        "--airflow-db",
+        default=os.environ.get("CARGOHOLD_AIRFLOW_DB_URL") or None,
+        metavar="URL",
+        help="Airflow metadata database (SQLAlchemy URL, default CARGOHOLD_AIRFLOW_DB_URL): "
+        "release XCom blobs and artifacts whose XCom row Airflow deleted (db clean, deleted runs)",
+    )
     gc.set_defaults(handler=run_gc)
+
+    retention = commands.add_parser(
+        "retention", help="per-dataset retention policies (applied by gc)", parents=[common]
+    )
+    rsub = retention.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rset = rsub.add_parser("set", help="set (or --clear) a dataset's policy", parents=[common])
+    rset.add_argument("dataset", help="dataset name")
+    rset.add_argument("--keep-last", type=int, help="keep the newest N versions per partition")
+    rset.add_argument("--max-age-days", type=float, help="expire versions older than this")
+    rset.add_argument("--clear", action="store_true", help="remove the policy (keep all)")
+    rset.set_defaults(handler=retention_set)
+    rshow = rsub.add_parser("show", help="show a dataset's policy", parents=[common])
+    rshow.add_argument("dataset", help="dataset name")
+    rshow.set_defaults(handler=retention_show)
 
     cache = commands.add_parser("cache", help="list and remove cached results", parents=[common])
     csub = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -77,6 +104,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         "--limit-concurrency", type=int, default=256, help="connections served at once"
     )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="drop an upload whose body stays silent this long (s, 60)",
+    )
     serve.set_defaults(handler=run_serve)
 
 
@@ -129,13 +162,27 @@ def db_upgrade(app: App) -> int:
 
 
 def run_gc(app: App) -> int:
-    """``cargohold gc [--apply]``: collect unreferenced blobs older than the grace period."""
+    """``cargohold gc [--apply]``: collect unreferenced blobs older than the grace period, and
+    what crashed writers left (temporary files, incomplete multipart uploads, spool files)."""
     hours = app.args.grace_hours
     if hours < 0:
         raise InvalidArgumentError(f"--grace-hours must be >= 0, got {hours}")
-    report = app.catalog.collect_garbage(
-        store=app.hold.store, grace=timedelta(hours=hours), dry_run=not app.args.apply
-    )
+    grace = timedelta(hours=hours)
+    dry_run = not app.args.apply
+    expired: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    if app.args.airflow_db:
+        from cargohold.airflow_provider.cleanup import reconcile_xcoms
+
+        reconciled = reconcile_xcoms(
+            app.catalog, airflow_db_url=app.args.airflow_db, grace=grace, dry_run=dry_run
+        )
+        released = reconciled.released_owners
+        expired += reconciled.expired_artifacts
+    if not app.args.no_retention:
+        expired += app.catalog.apply_retention(dry_run=dry_run).artifact_ids
+    report = app.catalog.collect_garbage(store=app.hold.store, grace=grace, dry_run=dry_run)
+    leftovers = app.hold.store.clean_leftovers(older_than=grace, dry_run=dry_run)
     if app.out.as_json:
         app.out.json(
             {
@@ -145,16 +192,83 @@ def run_gc(app: App) -> int:
                 "scanned": report.scanned,
                 "kept_young": report.kept_young,
                 "blob_hashes": list(report.blob_hashes),
+                "expired_artifacts": list(expired),
+                "released_xcom_owners": list(released),
+                "leftovers": {
+                    "temporary_files": list(leftovers.temporary_files),
+                    "multipart_uploads": list(leftovers.multipart_uploads),
+                    "spool_files": list(leftovers.spool_files),
+                    "bytes": leftovers.bytes,
+                    "kept_live": leftovers.kept_live,
+                },
             }
         )
         return 0
     verb = "would delete" if report.dry_run else "deleted"
+    if released:
+        app.out.line(f"released the blob references of {len(released)} XComs Airflow deleted")
+    if expired:
+        app.out.line(f"{verb} {len(expired)} expired artifact versions")
     app.out.line(
         f"{verb} {report.count} blobs ({human_bytes(report.bytes)}) of {report.scanned} scanned; "
         f"{report.kept_young} kept as younger than {hours:g} h"
     )
-    if report.dry_run and report.count:
+    app.out.line(
+        f"{verb} {leftovers.count} leftovers of crashed writers "
+        f"({len(leftovers.temporary_files)} temporary files, "
+        f"{len(leftovers.multipart_uploads)} incomplete multipart uploads, "
+        f"{len(leftovers.spool_files)} spool files; {human_bytes(leftovers.bytes)})"
+    )
+    if report.dry_run and (report.count or leftovers.count):
         app.out.note("dry run: add --apply to delete them")
+    return 0
+
+
+def _policy_fields(policy: Any) -> dict[str, Any]:
+    if policy is None:
+        return {"keep_last": None, "max_age_days": None}
+    days = None if policy.max_age is None else policy.max_age.total_seconds() / 86_400
+    return {"keep_last": policy.keep_last, "max_age_days": days}
+
+
+def retention_set(app: App) -> int:
+    """``cargohold retention set DATASET [--keep-last N] [--max-age-days D] | --clear``."""
+    args = app.args
+    given = args.keep_last is not None or args.max_age_days is not None
+    if given == bool(args.clear):
+        raise InvalidArgumentError("give --keep-last and/or --max-age-days, or --clear")
+    max_age = None
+    if args.max_age_days is not None:
+        if args.max_age_days <= 0:
+            raise InvalidArgumentError(f"--max-age-days must be > 0, got {args.max_age_days}")
+        max_age = timedelta(days=args.max_age_days)
+    policy = app.catalog.set_retention(
+        dataset=args.dataset, keep_last=args.keep_last, max_age=max_age
+    )
+    return _show_policy(app, args.dataset, policy)
+
+
+def retention_show(app: App) -> int:
+    """``cargohold retention show DATASET``."""
+    policy = app.catalog.get_retention(dataset=app.args.dataset)
+    return _show_policy(app, app.args.dataset, policy)
+
+
+def _show_policy(app: App, dataset: str, policy: Any) -> int:
+    fields = _policy_fields(policy)
+    if app.out.as_json:
+        app.out.json({"dataset": dataset, **fields})
+        return 0
+    if policy is None:
+        app.out.line(f"{dataset}: no retention policy (every version is kept)")
+        return 0
+    app.out.fields(
+        {
+            "dataset": dataset,
+            "keep last": "-" if fields["keep_last"] is None else str(fields["keep_last"]),
+            "max age": "-" if fields["max_age_days"] is None else f"{fields['max_age_days']:g} d",
+        }
+    )
     return 0
 
 
@@ -240,6 +354,7 @@ def run_serve(app: App) -> int:
         dagster_url=env.dagster_url,
         timeout_keep_alive=args.timeout_keep_alive,
         limit_concurrency=args.limit_concurrency,
+        body_timeout=args.timeout,
         log=log,
     )
     app.out.line(f"serving {app.hold.store.url} and its catalog at {server.url} (Ctrl-C stops)")

@@ -28,6 +28,21 @@ Variables and the settings they fill:
   server accepts on an upload location created without an MD5, and the largest
   ``content_length`` such a location may declare (required on S3, where it is signed into the
   presigned PUT) (default 1 GiB)
+
+Bounded waits (seconds; every wait on a server ends in a ``CargoholdError`` naming the server and
+the setting to raise):
+
+- ``CARGOHOLD_CATALOG_CONNECT_TIMEOUT``: catalog_connect_timeout, libpq's ``connect_timeout`` on a
+  PostgreSQL catalog (default ``10``; libpq counts whole seconds, at least 2)
+- ``CARGOHOLD_CATALOG_STATEMENT_TIMEOUT``: catalog_statement_timeout, PostgreSQL's
+  ``statement_timeout`` for every catalog statement (default ``300``)
+- ``CARGOHOLD_STORE_CONNECT_TIMEOUT``: store_connect_timeout, botocore's ``connect_timeout`` on
+  S3 (``timeout`` on ftp/sftp stores) (default ``10``)
+- ``CARGOHOLD_STORE_READ_TIMEOUT``: store_read_timeout, botocore's ``read_timeout`` on S3
+  (default ``60``)
+- ``CARGOHOLD_STORE_RETRIES``: store_retries, botocore's retries after a failed S3 request
+  (standard mode; default ``3``): a request that never gets an answer fails after about
+  ``(store_retries + 1) x store_read_timeout`` plus a few seconds of backoff
 """
 
 from __future__ import annotations
@@ -43,8 +58,13 @@ from cargohold.core.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_ALLOWED_TYPES",
+    "DEFAULT_CATALOG_CONNECT_TIMEOUT",
+    "DEFAULT_CATALOG_STATEMENT_TIMEOUT",
     "DEFAULT_INLINE_LIMIT",
     "DEFAULT_MAX_UPLOAD_BYTES",
+    "DEFAULT_STORE_CONNECT_TIMEOUT",
+    "DEFAULT_STORE_READ_TIMEOUT",
+    "DEFAULT_STORE_RETRIES",
     "TABLE_FORMATS",
     "Settings",
     "TableFormat",
@@ -54,9 +74,21 @@ __all__ = [
 DEFAULT_INLINE_LIMIT = 64 * 1024
 DEFAULT_ALLOWED_TYPES: tuple[str, ...] = ("unusual_prefix_*", "__main__.*")
 DEFAULT_MAX_UPLOAD_BYTES = 1 << 30
+DEFAULT_CATALOG_CONNECT_TIMEOUT = 10.0
+DEFAULT_CATALOG_STATEMENT_TIMEOUT = 300.0
+DEFAULT_STORE_CONNECT_TIMEOUT = 10.0
+DEFAULT_STORE_READ_TIMEOUT = 60.0
+DEFAULT_STORE_RETRIES = 3
 
 TableFormat = Literal["parquet", "arrow", "auto"]
 TABLE_FORMATS = ("parquet", "arrow", "auto")
+
+_TIMEOUTS = {
+    "catalog_connect_timeout": DEFAULT_CATALOG_CONNECT_TIMEOUT,
+    "catalog_statement_timeout": DEFAULT_CATALOG_STATEMENT_TIMEOUT,
+    "store_connect_timeout": DEFAULT_STORE_CONNECT_TIMEOUT,
+    "store_read_timeout": DEFAULT_STORE_READ_TIMEOUT,
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -79,10 +111,27 @@ class Settings:
     proxy_url: str = "http://127.0.0.1:8787"
     allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
     proxy_max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    catalog_connect_timeout: float = DEFAULT_CATALOG_CONNECT_TIMEOUT
+    catalog_statement_timeout: float = DEFAULT_CATALOG_STATEMENT_TIMEOUT
+    store_connect_timeout: float = DEFAULT_STORE_CONNECT_TIMEOUT
+    store_read_timeout: float = DEFAULT_STORE_READ_TIMEOUT
+    store_retries: int = DEFAULT_STORE_RETRIES
 
     def __post_init__(self) -> None:
         if isinstance(self.allowed_types, str):
             object.__setattr__(self, "allowed_types", parse_type_patterns(self.allowed_types))
+        for name in _TIMEOUTS:
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigurationError(
+                    f"{name} must be > 0 seconds, got {value}; "
+                    f"set CARGOHOLD_{name.upper()} to a number of seconds such as 30"
+                )
+        if self.store_retries < 0:
+            raise ConfigurationError(
+                f"store_retries must be >= 0, got {self.store_retries}; "
+                f"set CARGOHOLD_STORE_RETRIES to a count such as 3"
+            )
         if self.proxy_max_upload_bytes < 0:
             raise ConfigurationError(
                 f"proxy_max_upload_bytes must be >= 0, got {self.proxy_max_upload_bytes}; set "
@@ -125,7 +174,10 @@ class Settings:
             "proxy_max_upload_bytes": _integer(
                 env, "CARGOHOLD_PROXY_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
             ),
+            "store_retries": _integer(env, "CARGOHOLD_STORE_RETRIES", DEFAULT_STORE_RETRIES),
         }
+        for name in _TIMEOUTS:
+            values[name] = _number(env, f"CARGOHOLD_{name.upper()}", _TIMEOUTS[name])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -154,6 +206,16 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
 def _boolean(env: Mapping[str, str], name: str, default: bool) -> bool:

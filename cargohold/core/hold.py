@@ -67,8 +67,18 @@ class Cargohold:
     def store(self) -> Store:
         """The object store (opened on first use)."""
         if self._store is None:
-            self._store = Store(self.settings.store_url, options=self.settings.store_options)
+            self._store = Store(
+                self.settings.store_url,
+                options=self.settings.store_options,
+                connect_timeout=self.settings.store_connect_timeout,
+                read_timeout=self.settings.store_read_timeout,
+                retries=self.settings.store_retries,
+            )
+            self._store.lease = self._lease_blob
         return self._store
+
+    def _lease_blob(self, content_hash: str) -> None:
+        self.catalog.lease_blob(content_hash=content_hash)
 
     @property
     def catalog(self) -> Catalog:

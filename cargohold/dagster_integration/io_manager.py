@@ -97,6 +97,13 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
         ),
     )
 
+    retention_keep_last: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keep only the newest N versions of each partition; `cargohold gc` expires "
+        "the rest (tagged and pinned versions stay). Unset: the dataset's stored policy.",
+    )
+
     _lineage: StepLineage = PrivateAttr(default_factory=StepLineage)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -154,6 +161,8 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             dims = ()
             pieces = [(None, {}, obj)]
         target = self._target_dataset(context, catalog, dataset, dims, asset_path)
+        if self.retention_keep_last is not None:
+            catalog.set_retention(dataset=target, keep_last=self.retention_keep_last)
         settings = hold.settings
         source = run_context(
             namespace=settings.lineage_namespace,

@@ -86,6 +86,7 @@ class WebSettings:
         preview_rows, preview_columns: how much of a table the artifact page shows.
         max_upload_bytes: the largest upload on a link without an MD5 (default the hold's
             ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``).
+        body_timeout: seconds an upload's body may stay silent before the upload is dropped.
     """
 
     secret: str | None = None
@@ -96,6 +97,7 @@ class WebSettings:
     preview_rows: int = 20
     preview_columns: int = 20
     max_upload_bytes: int | None = None
+    body_timeout: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebSettings:
@@ -451,6 +453,7 @@ def create_app(*, hold: Cargohold, settings: WebSettings | None = None) -> ASGIA
                 if settings.max_upload_bytes is None
                 else settings.max_upload_bytes
             ),
+            body_timeout=settings.body_timeout,
         ).routes()
     else:
         routes.append(Route("/v1/data/{path:path}", _no_secret, methods=["GET", "HEAD", "PUT"]))

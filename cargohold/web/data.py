@@ -20,6 +20,7 @@ outside the store (:meth:`Store.uri` refuses escapes with 400).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -27,7 +28,7 @@ import posixpath
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -88,6 +89,21 @@ class _LocalFile(Response):
                 await send({"type": "http.response.body", "body": chunk, "more_body": more})
 
 
+async def _within(stream: AsyncIterator[bytes], timeout: float) -> AsyncIterator[bytes]:
+    """``stream``'s chunks; 408 when the next one takes longer than ``timeout`` seconds."""
+    chunks = stream.__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), timeout)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise _HTTPError(
+                408, f"the upload's body stalled for {timeout:g} s; nothing stored"
+            ) from exc
+        yield chunk
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -99,12 +115,17 @@ class DataRoutes:
         store: the store whose files are served.
         signer: checks every request's signature (and the expiry cap).
         max_upload_bytes: the largest body of an upload whose link carries no MD5.
+        body_timeout: seconds an upload's body may stay silent; then the upload is dropped
+            (408, connection closed, its spool file removed, nothing stored).
     """
 
-    def __init__(self, *, store: Store, signer: UrlSigner, max_upload_bytes: int) -> None:
+    def __init__(
+        self, *, store: Store, signer: UrlSigner, max_upload_bytes: int, body_timeout: float
+    ) -> None:
         self.store = store
         self.signer = signer
         self.max_upload_bytes = max_upload_bytes
+        self.body_timeout = body_timeout
 
     def routes(self) -> list[Route]:
         """The Starlette routes (``/v1/data/{path}``)."""
@@ -124,7 +145,10 @@ class DataRoutes:
                 return await self._put(request)
             return await run_in_threadpool(self._get, request)
         except _HTTPError as exc:
-            return _error(exc.status, str(exc))
+            response = _error(exc.status, str(exc))
+            if exc.status == 408:  # the rest of the body will not come: close the connection
+                response.headers["Connection"] = "close"
+            return response
         except BlobNotFoundError as exc:
             return _error(404, str(exc))
         except FileNotFoundError as exc:
@@ -239,7 +263,7 @@ class DataRoutes:
         pending: list[bytes] = []
         buffered = 0
         with open(tmp, "wb") as out:
-            async for chunk in request.stream():
+            async for chunk in _within(request.stream(), self.body_timeout):
                 digest.update(chunk)
                 size += len(chunk)
                 pending.append(chunk)

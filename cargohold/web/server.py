@@ -70,6 +70,7 @@ class WebServer:
         log: called with one line per request (quiet when None).
         max_upload_bytes: the largest body of an upload without an MD5 (default the setting
             ``proxy_max_upload_bytes``, ``CARGOHOLD_PROXY_MAX_UPLOAD_BYTES``); larger ones get 413.
+        body_timeout: seconds an upload's body may stay silent; then it is dropped with 408.
 
     Raises:
         ConfigurationError: no secret, or a non-loopback host without a token.
@@ -91,6 +92,7 @@ class WebServer:
         limit_concurrency: int = 256,
         log: Callable[[str], None] | None = None,
         max_upload_bytes: int | None = None,
+        body_timeout: float = 60.0,
     ) -> None:
         if not is_loopback(host) and not token:
             raise ConfigurationError(
@@ -128,6 +130,7 @@ class WebServer:
                 airflow_url=airflow_url,
                 dagster_url=dagster_url,
                 max_upload_bytes=max_upload_bytes,
+                body_timeout=body_timeout,
             ),
         )
         self._log_handler = _AccessLog(log) if log is not None else None

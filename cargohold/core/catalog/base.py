@@ -22,7 +22,11 @@ from cargohold.core.catalog.session import Database, make_engine
 from cargohold.core.catalog.validation import (
     check_name,
 )
-from cargohold.core.config import Settings
+from cargohold.core.config import (
+    DEFAULT_CATALOG_CONNECT_TIMEOUT,
+    DEFAULT_CATALOG_STATEMENT_TIMEOUT,
+    Settings,
+)
 from cargohold.core.errors import (
     InvalidArgumentError,
 )
@@ -48,6 +52,8 @@ class CatalogBase:
         grace_multiplier: reservations expire at heartbeat interval x this.
         blob_exists: when given, create/update refuse literals whose blobs it says are missing.
         clock: the source of "now" (UTC); tests pass a fake.
+        connect_timeout: seconds to wait for a PostgreSQL connection (libpq ``connect_timeout``).
+        statement_timeout: seconds one statement may run on PostgreSQL (``statement_timeout``).
         engine_options: passed to ``sqlalchemy.create_engine``.
     """
 
@@ -62,6 +68,8 @@ class CatalogBase:
         blob_exists: Callable[[BlobRef], bool] | None = None,
         clock: Callable[[], datetime] | None = None,
         engine_options: Mapping[str, Any] | None = None,
+        connect_timeout: float = DEFAULT_CATALOG_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_CATALOG_STATEMENT_TIMEOUT,
     ) -> None:
         self.url = url
         self.project = check_name(project, what="project")
@@ -73,9 +81,15 @@ class CatalogBase:
         self._blob_exists = blob_exists
         self._clock = clock or (lambda: datetime.now(UTC))
         self._engine_options = dict(engine_options or {})
+        self._timeouts = {
+            "connect_timeout": connect_timeout,
+            "statement_timeout": statement_timeout,
+        }
         self._database: Database | None = None
         self._lock = threading.Lock()
         self._dataset_cache: dict[DatasetID, Dataset] = {}
+        self.lease_owner = uuid.uuid4().hex  # the owner id of this catalog's write leases
+        self._leased: set[str] = set()
 
     @classmethod
     def from_url(
@@ -89,6 +103,8 @@ class CatalogBase:
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Self:
         """A catalog on ``settings.catalog_url`` with its project and domain."""
+        options.setdefault("connect_timeout", settings.catalog_connect_timeout)
+        options.setdefault("statement_timeout", settings.catalog_statement_timeout)
         return cls(
             url=settings.catalog_url, project=settings.project, domain=settings.domain, **options
         )
@@ -105,7 +121,7 @@ class CatalogBase:
         """
         with self._lock:
             if self._database is None:
-                database = Database(make_engine(self.url, **self._engine_options))
+                database = Database(make_engine(self.url, **self._timeouts, **self._engine_options))
                 try:
                     ensure_schema(database, create=self._create_schema)
                 except BaseException:

@@ -21,6 +21,7 @@ from cargohold.core.catalog import datasets as _datasets
 from cargohold.core.catalog import queries as _queries
 from cargohold.core.catalog import tags as _tags
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
+from cargohold.core.catalog.blobrefs import blobs_of
 from cargohold.core.catalog.objects import (
     Artifact,
     ArtifactSource,
@@ -159,7 +160,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
                 return AlreadyExistsError(f"artifact {new_id} already exists")
             return CatalogError(f"could not create artifact {new_id}: {text}")
 
-        return self.database.write(
+        created = self.database.write(
             lambda conn: _artifacts.insert_artifact(
                 conn,
                 dataset=ds,
@@ -174,6 +175,8 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             on_integrity=on_integrity,
             single_statement=True,  # on PostgreSQL the insert is one statement (pgwrite)
         )
+        self._release_leases(blob.hash for blob in blobs_of(literals.values()))
+        return created
 
     def get_artifact(
         self,
@@ -310,11 +313,14 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
         if literals:
             self._check_blobs(literals.values())
         now = self.now()
-        return self.database.write(
+        updated = self.database.write(
             lambda conn: _artifacts.update_artifact(
                 conn, artifact_id=artifact_id, metadata=meta, data=literals, now=now
             )
         )
+        if literals:
+            self._release_leases(blob.hash for blob in blobs_of(literals.values()))
+        return updated
 
     # -- tags -------------------------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """Lifecycle: expire old artifacts, and collect blobs nothing references any more.
 
 Garbage collection is a SQL question: a blob in the store is garbage when no row of
-``cargohold_blob_refs`` (artifacts, cache entries, XComs; see :mod:`.blobrefs`) names its hash.
-Blobs younger than the grace period (default one hour) are never collected, so a blob written
-by a task whose artifact row is not committed yet survives; blobs whose age the store cannot
-tell are kept too. References are checked again right before each batch is deleted. The
-collector is a dry run unless asked otherwise, and reports count and bytes either way.
+``cargohold_blob_refs`` (artifacts, cache entries, XComs, and the write leases of writers in
+flight; see :mod:`.blobrefs`) names its hash. A writer leases a hash before its deduplication
+check, and the collector decides and deletes each batch inside one write transaction that holds
+the lock a lease takes, so a blob a writer is about to reference is never deleted, whatever the
+store's modification times say. Blobs younger than the grace period (default one hour) are also
+spared (a second line of defence, and a way to keep recent unreferenced blobs around); blobs
+whose age the store cannot tell are kept. The collector is a dry run unless asked otherwise,
+and reports count and bytes either way.
 """
 
 from __future__ import annotations
@@ -18,12 +21,19 @@ from typing import Protocol
 from sqlalchemy import Connection, delete, exists, select
 
 from cargohold.core.catalog import models as m
-from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, referenced_hashes, release_blobs
+from cargohold.core.catalog.blobrefs import (
+    OWNER_ARTIFACT,
+    drop_leases,
+    lock_hashes,
+    referenced_hashes,
+    release_blobs,
+)
 from cargohold.core.catalog.objects import Dataset, ExpiryReport, GCReport
 from cargohold.core.catalog.session import Database
 
 __all__ = [
     "DEFAULT_GC_GRACE",
+    "DEFAULT_LEASE_TTL",
     "BlobListing",
     "BlobStore",
     "collect_garbage",
@@ -32,7 +42,8 @@ __all__ = [
 ]
 
 DEFAULT_GC_GRACE = timedelta(hours=1)
-_BATCH = 500
+DEFAULT_LEASE_TTL = timedelta(hours=6)
+_BATCH = 200
 
 
 class BlobListing(Protocol):
@@ -115,27 +126,42 @@ def collect_garbage(
     store: BlobStore,
     now: datetime,
     grace: timedelta = DEFAULT_GC_GRACE,
+    lease_ttl: timedelta = DEFAULT_LEASE_TTL,
     dry_run: bool = True,
 ) -> GCReport:
     """Delete (or list, in a dry run) store blobs no owner references and older than ``grace``.
+
+    Each batch is decided and deleted in one write transaction holding the write-lease lock of
+    its hashes (see :mod:`.blobrefs`); write leases older than ``lease_ttl`` (their writer died)
+    no longer count, and are removed.
 
     Raises:
         CatalogError: the database failed.
         StorageError: the store failed.
     """
     cutoff = now - grace
+    lease_cutoff = now - lease_ttl
     tally = _Tally()
     garbage: list[str] = []
     batch: dict[str, int] = {}
 
+    def decide(conn: Connection, hashes: list[str]) -> list[str]:
+        if not dry_run:
+            lock_hashes(conn, hashes)
+        kept = referenced_hashes(conn, hashes, lease_cutoff=lease_cutoff)
+        doomed = [blob_hash for blob_hash in hashes if blob_hash not in kept]
+        if not dry_run:
+            for blob_hash in doomed:
+                store.delete_blob(blob_hash)
+        return doomed
+
     def flush() -> None:
         hashes = list(batch)
-        kept = database.read(lambda conn: referenced_hashes(conn, hashes))
-        for blob_hash in hashes:
-            if blob_hash in kept:
-                continue
-            if not dry_run:
-                store.delete_blob(blob_hash)
+        if dry_run:
+            doomed = database.read(lambda conn: decide(conn, hashes))
+        else:
+            doomed = database.write(lambda conn: decide(conn, hashes))
+        for blob_hash in doomed:
             garbage.append(blob_hash)
             tally.size += batch[blob_hash]
         batch.clear()
@@ -153,6 +179,8 @@ def collect_garbage(
             flush()
     if batch:
         flush()
+    if not dry_run:
+        database.write(lambda conn: drop_leases(conn, owner_id=None, older_than=lease_cutoff))
     return GCReport(
         dry_run=dry_run,
         blob_hashes=tuple(garbage),

@@ -21,6 +21,7 @@ Tables and the queries each index serves::
     catalog_reservations        pk (dataset_id, tag_name)
     catalog_reads               ix (artifact_id), (run_id): lineage
     cargohold_blob_refs         pk (owner_kind, owner_id, blob_hash); ix (blob_hash): GC
+    catalog_retention           pk (dataset_id): per-dataset retention policy (keep_last, max age)
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "datasets",
     "reads",
     "reservations",
+    "retention",
     "tags",
     "version_counters",
     "ArtifactDataRow",
@@ -282,6 +284,19 @@ class BlobRefRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RetentionRow(Base):
+    """A dataset's retention policy. See :mod:`cargohold.core.catalog.retention`."""
+
+    __tablename__ = "catalog_retention"
+
+    dataset_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
+    )
+    keep_last: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_age_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def _table(row: type[Base]) -> Table:
     return cast(Table, row.__table__)
 
@@ -297,3 +312,4 @@ tags = _table(TagRow)
 reservations = _table(ReservationRow)
 reads = _table(ReadRow)
 blob_refs = _table(BlobRefRow)
+retention = _table(RetentionRow)

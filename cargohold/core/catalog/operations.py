@@ -6,11 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import Connection
+
 from cargohold.core.catalog import lifecycle as _lifecycle
 from cargohold.core.catalog import lineage as _lineage
 from cargohold.core.catalog import reservations as _reservations
+from cargohold.core.catalog import retention as _retention
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
-from cargohold.core.catalog.blobrefs import blobs_of, register_blobs, release_blobs
+from cargohold.core.catalog.blobrefs import (
+    blobs_of,
+    drop_leases,
+    lease_blob,
+    lock_hashes,
+    referenced_hashes,
+    register_blobs,
+    release_blobs,
+)
 from cargohold.core.catalog.objects import (
     Artifact,
     ArtifactSource,
@@ -166,6 +177,7 @@ class LifecycleMixin(CatalogBase):
                 f"{kind} {owner_id!r} already registered one of these blobs"
             ),
         )
+        self._release_leases(ref.hash for ref in refs)
 
     def release_blob_owner(self, *, owner_kind: str, owner_id: str) -> int:
         """Forget every blob reference of an owner; returns how many were removed."""
@@ -207,9 +219,11 @@ class LifecycleMixin(CatalogBase):
         store: _lifecycle.BlobStore,
         grace: timedelta = _lifecycle.DEFAULT_GC_GRACE,
         dry_run: bool = True,
+        lease_ttl: timedelta = _lifecycle.DEFAULT_LEASE_TTL,
     ) -> GCReport:
-        """Delete blobs of ``store`` that no artifact, cache entry or XCom references and that
-        are older than ``grace``. A dry run (the default) only reports count and bytes.
+        """Delete blobs of ``store`` that no artifact, cache entry, XCom or live write lease
+        references and that are older than ``grace``. A dry run (the default) only reports
+        count and bytes. Write leases older than ``lease_ttl`` count as abandoned.
 
         Raises:
             CatalogError: the database failed.
@@ -217,6 +231,128 @@ class LifecycleMixin(CatalogBase):
         """
         if not isinstance(grace, timedelta) or grace < timedelta(0):
             raise InvalidArgumentError(f"grace must be a timedelta >= 0, got {grace!r}")
+        if not isinstance(lease_ttl, timedelta) or lease_ttl < timedelta(0):
+            raise InvalidArgumentError(f"lease_ttl must be a timedelta >= 0, got {lease_ttl!r}")
         return _lifecycle.collect_garbage(
-            self.database, store=store, now=self.now(), grace=grace, dry_run=dry_run
+            self.database,
+            store=store,
+            now=self.now(),
+            grace=grace,
+            lease_ttl=lease_ttl,
+            dry_run=dry_run,
         )
+
+    def set_retention(
+        self,
+        *,
+        dataset: DatasetRef,
+        keep_last: int | None = None,
+        max_age: timedelta | None = None,
+    ) -> _retention.RetentionPolicy | None:
+        """Store the dataset's retention policy (both ``None``: remove it); ``cargohold gc``
+        applies it. See :mod:`cargohold.core.catalog.retention`.
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+            InvalidArgumentError: ``keep_last`` < 1 or ``max_age`` not a positive timedelta.
+        """
+        if keep_last is not None and (isinstance(keep_last, bool) or keep_last < 1):
+            raise InvalidArgumentError(f"keep_last must be an integer >= 1, got {keep_last!r}")
+        if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
+            raise InvalidArgumentError(f"max_age must be a positive timedelta, got {max_age!r}")
+        ds = self.get_dataset(dataset=dataset)
+        policy = None
+        if keep_last is not None or max_age is not None:
+            policy = _retention.RetentionPolicy(keep_last=keep_last, max_age=max_age)
+        now = self.now()
+        self.database.write(
+            lambda conn: _retention.set_policy(conn, dataset=ds, policy=policy, now=now)
+        )
+        return policy
+
+    def get_retention(self, *, dataset: DatasetRef) -> _retention.RetentionPolicy | None:
+        """The dataset's stored retention policy, or ``None``.
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+        """
+        ds = self.get_dataset(dataset=dataset)
+        return self.database.read(lambda conn: _retention.get_policy(conn, dataset=ds))
+
+    def apply_retention(self, *, dry_run: bool = True) -> ExpiryReport:
+        """Expire every artifact a retention policy (or the XCom default) expires, in one
+        transaction; their blobs become collectable. Tagged and pinned artifacts stay.
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        now = self.now()
+
+        def run(conn: Connection) -> list[str]:
+            stored = _retention.policies(conn)
+            targets: dict[str, _retention.RetentionPolicy | None] = dict(stored)
+            for dataset_id in _retention.xcom_dataset_ids(conn):
+                targets.setdefault(dataset_id, None)
+            ids: list[str] = []
+            for dataset_id, policy in targets.items():
+                ids += _retention.expired_ids(conn, dataset_id=dataset_id, policy=policy, now=now)
+            if not dry_run:
+                _lifecycle.delete_artifacts(conn, artifact_ids=ids)
+            return ids
+
+        ids = self.database.read(run) if dry_run else self.database.write(run)
+        return ExpiryReport(dry_run=dry_run, artifact_ids=tuple(ids))
+
+    def delete_unreferenced_blobs(
+        self, *, store: _lifecycle.BlobStore, hashes: Iterable[str]
+    ) -> list[str]:
+        """Delete those of ``hashes`` that no owner (nor a live write lease) references, deciding
+        and deleting in one transaction that holds their write-lease lock (as the collector
+        does); returns the hashes deleted.
+
+        Raises:
+            CatalogError: the database failed.
+            StorageError: the store failed.
+        """
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return []
+        cutoff = self.now() - _lifecycle.DEFAULT_LEASE_TTL
+
+        def run(conn: Connection) -> list[str]:
+            lock_hashes(conn, wanted)
+            kept = referenced_hashes(conn, wanted, lease_cutoff=cutoff)
+            doomed = [h for h in wanted if h not in kept]
+            for content_hash in doomed:
+                store.delete_blob(content_hash)
+            return doomed
+
+        return self.database.write(run)
+
+    def lease_blob(self, *, content_hash: str) -> None:
+        """Record a write lease on a blob about to be written or deduplicated, so garbage
+        collection keeps it until this catalog records a real owner of it (which drops the
+        lease) or the lease ages past the collector's lease TTL. Call it before asking the
+        store whether the blob exists (``Cargohold.store`` does).
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        now = self.now()
+        self.database.write(
+            lambda conn: lease_blob(
+                conn, owner_id=self.lease_owner, blob_hash=content_hash, now=now
+            )
+        )
+        with self._lock:
+            self._leased.add(content_hash)
+
+    def _release_leases(self, hashes: Iterable[str]) -> None:
+        """Drop this catalog's write leases on ``hashes`` (their real owner is committed)."""
+        with self._lock:
+            mine = [h for h in hashes if h in self._leased]
+            self._leased.difference_update(mine)
+        if mine:
+            self.database.write(
+                lambda conn: drop_leases(conn, owner_id=self.lease_owner, hashes=mine)
+            )

@@ -8,7 +8,9 @@ One statement does acquire, extend and take-over atomically on both databases::
     RETURNING owner_id
 
 No row back means another owner holds an unexpired lease: :class:`ReservationConflictError`,
-naming the holder and the expiry (the seed's RESOURCE_EXHAUSTED).
+naming the holder and the expiry (the seed's RESOURCE_EXHAUSTED). The holder is read by a second
+statement; when it has released in between (PostgreSQL runs each statement on a fresh snapshot),
+the upsert is tried again, so a conflict never surfaces as "no reservation".
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cargohold.core.errors import NotFoundError, ReservationConflictError
 __all__ = ["DEFAULT_GRACE_MULTIPLIER", "get_or_extend", "get_reservation", "release"]
 
 DEFAULT_GRACE_MULTIPLIER = 3.0
+_ATTEMPTS = 8
 
 
 def get_or_extend(
@@ -63,12 +66,23 @@ def get_or_extend(
         },
         where=or_(t.c.owner_id == owner_id, t.c.expires_at < now),
     ).returning(t.c.owner_id)
-    if conn.execute(stmt).first() is None:
-        holder = get_reservation(conn, dataset=dataset, tag_name=tag_name)
+    for _ in range(_ATTEMPTS):
+        if conn.execute(stmt).first() is not None:
+            break
+        # Another owner held it when the upsert ran. Read the holder; on PostgreSQL (read
+        # committed) it may have released in between, then the row is gone: try again rather
+        # than report a reservation that no longer exists.
+        holder = _find(conn, dataset=dataset, tag_name=tag_name)
+        if holder is not None and holder.owner_id != owner_id:
+            raise ReservationConflictError(
+                f"reservation {tag_name!r} of dataset {dataset.id} is held by "
+                f"{holder.owner_id!r} until {holder.expires_at.isoformat()}; "
+                f"retry after it expires or is released"
+            )
+    else:
         raise ReservationConflictError(
-            f"reservation {tag_name!r} of dataset {dataset.id} is held by "
-            f"{holder.owner_id!r} until {holder.expires_at.isoformat()}; "
-            f"retry after it expires or is released"
+            f"reservation {tag_name!r} of dataset {dataset.id} changed hands {_ATTEMPTS} times "
+            f"while acquiring it; retry"
         )
     return Reservation(
         dataset=dataset.id,
@@ -85,12 +99,19 @@ def get_reservation(conn: Connection, *, dataset: Dataset, tag_name: str) -> Res
     Raises:
         NotFoundError: there is none.
     """
+    found = _find(conn, dataset=dataset, tag_name=tag_name)
+    if found is None:
+        raise NotFoundError(f"no reservation {tag_name!r} on dataset {dataset.id}")
+    return found
+
+
+def _find(conn: Connection, *, dataset: Dataset, tag_name: str) -> Reservation | None:
     t = m.reservations
     row = conn.execute(
         select(t).where(t.c.dataset_id == dataset.uuid, t.c.tag_name == tag_name)
     ).first()
     if row is None:
-        raise NotFoundError(f"no reservation {tag_name!r} on dataset {dataset.id}")
+        return None
     return Reservation(
         dataset=dataset.id,
         tag_name=tag_name,

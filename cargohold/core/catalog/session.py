@@ -19,6 +19,7 @@ Nothing connects until the first call.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from cargohold.core.config import DEFAULT_CATALOG_CONNECT_TIMEOUT, DEFAULT_CATALOG_STATEMENT_TIMEOUT
 from cargohold.core.errors import CargoholdError, CatalogError, ConfigurationError
 
 __all__ = ["Database", "make_engine"]
@@ -40,12 +42,19 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 _WRITE = "cargohold_write"
 
 
-def make_engine(url: str, **engine_options: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: float = DEFAULT_CATALOG_CONNECT_TIMEOUT,
+    statement_timeout: float = DEFAULT_CATALOG_STATEMENT_TIMEOUT,
+    **engine_options: Any,
+) -> Engine:
     """Build the engine for a catalog URL.
 
-    ``postgresql://`` URLs use psycopg 3; ``sqlite:///path`` files get WAL, a busy timeout,
-    foreign keys and ``BEGIN IMMEDIATE`` for writes (the parent directory is created when first
-    connecting).
+    ``postgresql://`` URLs use psycopg 3 with libpq's ``connect_timeout`` (whole seconds, at
+    least 2) and PostgreSQL's ``statement_timeout`` set from the arguments, unless the URL's
+    query names them itself; ``sqlite:///path`` files get WAL, a busy timeout, foreign keys and
+    ``BEGIN IMMEDIATE`` for writes (the parent directory is created when first connecting).
 
     Raises:
         ConfigurationError: the URL is malformed or names an unsupported database.
@@ -60,6 +69,12 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         options: dict[str, Any] = {"pool_pre_ping": False}
         options.update(engine_options)
+        connect_args = dict(options.get("connect_args") or {})
+        if "connect_timeout" not in parsed.query:
+            connect_args.setdefault("connect_timeout", max(2, math.ceil(connect_timeout)))
+        if "options" not in parsed.query and "options" not in connect_args:
+            connect_args["options"] = f"-c statement_timeout={math.ceil(statement_timeout * 1000)}"
+        options["connect_args"] = connect_args
         try:
             return create_engine(parsed, **options)
         except ImportError as exc:
@@ -108,7 +123,13 @@ def _sqlite_engine(url: str, **engine_options: Any) -> Engine:
 
         @event.listens_for(engine, "do_connect")
         def _make_directory(*_args: Any) -> None:
-            os.makedirs(directory, exist_ok=True)
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as exc:
+                raise CatalogError(
+                    f"cannot create the directory {directory} of the SQLite catalog {url}: "
+                    f"{exc}; point CARGOHOLD_CATALOG_URL at a writable place"
+                ) from exc
 
     return engine
 
@@ -151,13 +172,13 @@ class Database:
                 if attempt == 1:
                     continue
                 exc = dropped.error
-                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+                raise CatalogError(f"catalog database error: {self._summary(exc)}") from exc
             except IntegrityError as exc:
                 if on_integrity is not None:
                     raise on_integrity(exc) from exc
-                raise CatalogError(f"catalog constraint violated: {_summary(exc)}") from exc
+                raise CatalogError(f"catalog constraint violated: {self._summary(exc)}") from exc
             except SQLAlchemyError as exc:
-                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+                raise CatalogError(f"catalog database error: {self._summary(exc)}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _write_once(self, fn: Callable[[Connection], T], *, single_statement: bool) -> T:
@@ -171,7 +192,7 @@ class Database:
             except DBAPIError as exc:
                 if transaction.is_active:
                     transaction.rollback()
-                if exc.connection_invalidated:
+                if exc.connection_invalidated and not _timed_out(exc):
                     # Nothing was committed: the server rolled the transaction back with the
                     # connection, so running it again on a fresh connection is safe.
                     raise _DroppedBeforeCommit(exc) from exc
@@ -194,12 +215,33 @@ class Database:
                 with self.engine.connect() as conn, conn.begin():
                     return fn(conn)
             except DBAPIError as exc:
-                if attempt == 1 and exc.connection_invalidated:
+                if attempt == 1 and exc.connection_invalidated and not _timed_out(exc):
                     continue
-                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+                raise CatalogError(f"catalog database error: {self._summary(exc)}") from exc
             except SQLAlchemyError as exc:
-                raise CatalogError(f"catalog database error: {_summary(exc)}") from exc
+                raise CatalogError(f"catalog database error: {self._summary(exc)}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _summary(self, exc: SQLAlchemyError) -> str:
+        """The first line of the database's message; for a timeout, also the endpoint and the
+        setting that bounds the wait."""
+        original = getattr(exc, "orig", None)
+        lines = str(original if original is not None else exc).strip().splitlines()
+        text = lines[0] if lines else type(exc).__name__
+        endpoint = self.engine.url.render_as_string(hide_password=True)
+        if _timed_out(exc):
+            return (
+                f"{text}: the catalog database at {endpoint} did not answer within "
+                f"catalog_connect_timeout (CARGOHOLD_CATALOG_CONNECT_TIMEOUT); check that the "
+                f"server is up, or raise the timeout"
+            )
+        if getattr(original, "sqlstate", None) == "57014":
+            return (
+                f"{text}: a statement on the catalog database at {endpoint} ran past "
+                f"catalog_statement_timeout (CARGOHOLD_CATALOG_STATEMENT_TIMEOUT); raise it "
+                f"if the statement is legitimately slow"
+            )
+        return text
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -211,7 +253,6 @@ class _DroppedBeforeCommit(Exception):
         self.error = error
 
 
-def _summary(exc: SQLAlchemyError) -> str:
-    original = getattr(exc, "orig", None)
-    text = str(original if original is not None else exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _timed_out(exc: SQLAlchemyError) -> bool:
+    """Whether connecting gave up after ``connect_timeout`` (retrying would double the wait)."""
+    return type(getattr(exc, "orig", None)).__name__ == "ConnectionTimeout"

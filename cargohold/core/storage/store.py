@@ -20,25 +20,37 @@ import os
 import posixpath
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
+from cargohold.core.config import (
+    DEFAULT_STORE_CONNECT_TIMEOUT,
+    DEFAULT_STORE_READ_TIMEOUT,
+    DEFAULT_STORE_RETRIES,
+)
 from cargohold.core.errors import (
     BlobNotFoundError,
     CorruptDataError,
     PathEscapeError,
+    StorageError,
 )
 from cargohold.core.storage.file_api import FileAPI
 from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
 from cargohold.core.storage.hashing import VerifyingReader, hash_bytes, hash_file, verify_bytes
+from cargohold.core.storage.leftovers import (
+    LeftoverReport,
+    clean_leftovers,
+    owned_name,
+    spool_prefix,
+)
 
-__all__ = ["BlobInfo", "BlobSink", "Store"]
+__all__ = ["TMP_DIR", "BlobInfo", "BlobSink", "Store", "modified_time"]
 
 _CAS = "cas"
-_TMP = ".tmp"
+TMP_DIR = _TMP = ".tmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +81,35 @@ class BlobSink:
 class Store(FileAPI):
     """An fsspec-backed, content-addressed object store rooted at one URL."""
 
-    def __init__(self, url: str, *, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        options: Mapping[str, Any] | None = None,
+        connect_timeout: float = DEFAULT_STORE_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_STORE_READ_TIMEOUT,
+        retries: int = DEFAULT_STORE_RETRIES,
+    ) -> None:
         """Open the store at ``url`` (``file://``, ``s3://``, ``memory://``, any fsspec URL).
+
+        ``connect_timeout``, ``read_timeout`` (seconds) and ``retries`` bound every wait on the
+        store's server where its filesystem takes them (see :func:`resolve`).
 
         Raises:
             ConfigurationError: the URL is malformed or its protocol's package is missing.
         """
-        self.fs, self.protocol, self.root = resolve(url, options)
+        self.fs, self.protocol, self.root = resolve(
+            url,
+            options,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries=retries,
+        )
         self.options = dict(options or {})
+        self.lease: Callable[[str], None] | None = None
+        """Called with a blob's hash before the store checks whether it already holds it (the
+        catalog's write lease, which keeps garbage collection off a blob about to be
+        referenced); ``Cargohold.store`` sets it."""
         self.is_local = self.protocol == "file"
         self.url = self._to_uri(self.root)
 
@@ -144,16 +177,24 @@ class Store(FileAPI):
         Raises:
             StorageError: the commit failed (nothing is visible then).
         """
-        if self.is_local:
-            tmp_dir = posixpath.join(self.root, _TMP)
-            os.makedirs(tmp_dir, exist_ok=True)
-            path = posixpath.join(tmp_dir, uuid.uuid4().hex)
-        else:
-            fd, path = tempfile.mkstemp(prefix="cargohold-spool-")
-            os.close(fd)
+        with storage_errors(f"creating a blob in {self.url}"):
+            if self.is_local:
+                tmp_dir = posixpath.join(self.root, _TMP)
+                os.makedirs(tmp_dir, exist_ok=True)
+                path = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
+            else:
+                fd, path = tempfile.mkstemp(prefix=spool_prefix())
+                os.close(fd)
         sink = BlobSink(path)
         try:
-            yield sink
+            try:
+                yield sink
+            except OSError as exc:
+                # the writer's own I/O on the sink (pyarrow on a full or read-only disk, ...)
+                raise StorageError(
+                    f"writing a blob for {self.url} into {path} failed: {exc}; check the free "
+                    f"space and permissions there"
+                ) from exc
             sink.info = self._commit_file(path, consume=True)
         finally:
             if os.path.exists(path):
@@ -168,6 +209,8 @@ class Store(FileAPI):
         digest = hash_bytes(data)
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=len(data), hash=digest)
+        if self.lease is not None:
+            self.lease(digest)
         with storage_errors(f"writing blob {info.uri}"):
             if self._exists_and_touch(final):
                 return info
@@ -194,6 +237,8 @@ class Store(FileAPI):
         digest = hash_file(local_path) if size else hash_bytes(b"")
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
+        if self.lease is not None:
+            self.lease(digest)
         with storage_errors(f"writing blob {info.uri}"):
             if self._exists_and_touch(final):
                 return info
@@ -208,16 +253,16 @@ class Store(FileAPI):
             elif self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.put_file(local_path, final)
             else:
-                tmp = posixpath.join(self.root, _TMP, uuid.uuid4().hex)
+                tmp = posixpath.join(self.root, _TMP, owned_name(uuid.uuid4().hex))
                 self.fs.put_file(local_path, tmp)
                 self.fs.mv(tmp, final)
         return info
 
     def _exists_and_touch(self, final: str) -> bool:
         """Whether a blob is already stored; on a local store, a hit refreshes its modified
-        time, so garbage collection (which spares young blobs) never takes a blob that a write
-        just deduplicated against. Object stores cannot touch an object without rewriting it;
-        there the collector's re-check of references just before each delete covers it."""
+        time (the collector's grace period counts from it). What keeps the collector off a blob
+        a write just deduplicated against, on every store, is the write lease taken before
+        this check (see ``lease``)."""
         if not self.fs.exists(final):
             return False
         if self.is_local:
@@ -227,7 +272,7 @@ class Store(FileAPI):
     def _copy_in(self, local_path: str, final: str) -> None:
         tmp_dir = posixpath.join(self.root, _TMP)
         os.makedirs(tmp_dir, exist_ok=True)
-        tmp = posixpath.join(tmp_dir, uuid.uuid4().hex)
+        tmp = posixpath.join(tmp_dir, owned_name(uuid.uuid4().hex))
         try:
             _copy_local(local_path, tmp)
             _sync_file(tmp)
@@ -351,7 +396,7 @@ class Store(FileAPI):
                 uri=self._to_uri(path),
                 size=int(detail.get("size") or 0),
                 hash=name,
-                modified=_modified(detail),
+                modified=modified_time(detail),
             )
 
     def delete_blob(self, content_hash: str) -> None:
@@ -361,20 +406,17 @@ class Store(FileAPI):
             if self.fs.exists(path):
                 self.fs.rm_file(path)
 
-    def clean_temporary(self, *, older_than_seconds: float = 3600.0) -> int:
-        """Remove temporary files left by writers that died; returns how many were removed."""
-        base = posixpath.join(self.root, _TMP)
-        removed = 0
-        now = datetime.now(UTC).timestamp()
-        with storage_errors(f"cleaning {base}"):
-            if not self.fs.exists(base):
-                return 0
-            for path, detail in self.fs.find(base, detail=True).items():
-                modified = _modified(detail)
-                if modified is None or now - modified.timestamp() >= older_than_seconds:
-                    self.fs.rm_file(path)
-                    removed += 1
-        return removed
+    def clean_leftovers(
+        self, *, older_than: timedelta, dry_run: bool = True, spool_dir: str | None = None
+    ) -> LeftoverReport:
+        """Remove what crashed writers left: temporary files in ``.tmp/``, incomplete S3
+        multipart uploads and local spool files older than ``older_than`` (never those of a
+        live process); see :mod:`cargohold.core.storage.leftovers`.
+
+        Raises:
+            StorageError: the store failed.
+        """
+        return clean_leftovers(self, older_than=older_than, dry_run=dry_run, spool_dir=spool_dir)
 
 
 def _sync_file(path: str) -> None:
@@ -409,7 +451,8 @@ def _copy_local(source: str, target: str) -> None:
             dst.write(chunk)
 
 
-def _modified(detail: Mapping[str, Any]) -> datetime | None:
+def modified_time(detail: Mapping[str, Any]) -> datetime | None:
+    """The modified time in an fsspec ``info``/``find`` entry (UTC), if it has one."""
     for key in ("mtime", "LastModified", "last_modified", "created"):
         value = detail.get(key)
         if isinstance(value, datetime):

@@ -68,3 +68,42 @@ def call_square(
         start.wait(60)
     results.put((os.getpid(), fn(7, log, sleep)))
     hold.catalog.close()
+
+
+ROUNDS_TASK = "tests.cache.rounds"
+
+
+def logged_square(x: int, log: str) -> int:
+    """Append ``ran {x}`` to ``log``, pause briefly (so callers overlap), return ``x * x``."""
+    with open(log, "a") as fh:
+        fh.write(f"ran-{x}\n")
+    time.sleep(0.02)
+    return x * x
+
+
+def call_rounds(
+    store_url: str, catalog_url: str, log: str, rounds: int, start: Any, results: Any
+) -> None:
+    """Wait for ``start``, call the serialized cached ``logged_square(x)`` for x in
+    ``range(rounds)``; put ``(values, errors)`` on ``results`` (errors as their repr)."""
+    hold = Cargohold(store_url=store_url, catalog_url=catalog_url)
+    fn = cached(
+        version="1",
+        ignore=["log"],
+        serialize=True,
+        hold=hold,
+        task=ROUNDS_TASK,
+        heartbeat_interval=1.0,
+        timeout=120,
+    )(logged_square)
+    CacheService(catalog=hold.catalog).total_size()  # connect before the start signal
+    start.wait(60)
+    values: list[int] = []
+    errors: list[str] = []
+    for x in range(rounds):
+        try:
+            values.append(fn(x, log))
+        except Exception as exc:
+            errors.append(f"{x}: {type(exc).__name__}: {exc}")
+    results.put((values, errors))
+    hold.catalog.close()

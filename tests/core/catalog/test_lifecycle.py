@@ -11,6 +11,7 @@ import pytest
 
 from cargohold.core.catalog import OWNER_CACHE, OWNER_XCOM, Catalog
 from cargohold.core.errors import InvalidArgumentError, NotFoundError
+from cargohold.core.storage.store import Store
 
 from .conftest import FakeClock
 from .helpers import blob, inline, nested
@@ -120,8 +121,7 @@ def test_gc_keeps_referenced_and_young_blobs(timed: Catalog, clock: FakeClock) -
 
 
 def test_gc_on_a_real_store(make_catalog: Callable[..., Catalog], tmp_path: Path) -> None:
-    store_module = pytest.importorskip("cargohold.core.storage.store")
-    store = store_module.Store((tmp_path / "store").as_uri())
+    store = Store((tmp_path / "store").as_uri())
     kept = store.put_bytes(b"kept")
     gone = store.put_bytes(b"garbage")
     catalog = make_catalog()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,15 @@ def test_large_file_streams_in_and_out(store: Store, tmp_path: Path) -> None:
     assert target.read_bytes() == source.read_bytes()
 
 
+def test_download_verifies_the_hash(store: Store, tmp_path: Path) -> None:
+    info = store.put_bytes(b"c" * 50_000)
+    _tamper(store, info.uri, b"d" * 50_000)
+    target = tmp_path / "out" / "tampered.bin"
+    with pytest.raises(CorruptDataError):
+        store.download(info.uri, str(target), expected_hash=info.hash)
+    assert not target.exists()  # the bad copy is removed
+
+
 def test_missing_blob(store: Store) -> None:
     with pytest.raises(BlobNotFoundError):
         store.read_bytes(store.blob_uri("ab" * 32))
@@ -182,12 +192,17 @@ def test_file_api(store: Store) -> None:
     assert store.uri("docs/a.txt").startswith(store.url)
 
 
-def test_delete_blob_and_clean_temporary(store: Store) -> None:
+def test_delete_blob_and_clean_leftovers(store: Store, tmp_path: Path) -> None:
     info = store.put_bytes(b"to delete")
     store.delete_blob(info.hash)
     assert list(store.iter_blobs()) == []
     store.delete_blob(info.hash)  # deleting twice is not an error
-    assert store.clean_temporary(older_than_seconds=0) >= 0
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    kept = store.put_bytes(b"committed")
+    report = store.clean_leftovers(older_than=timedelta(0), dry_run=False, spool_dir=str(spool))
+    assert report.count == 0  # a committed blob is not a leftover
+    assert store.read_bytes(kept.uri, expected_hash=kept.hash) == b"committed"
 
 
 def test_missing_extra_gives_an_install_hint() -> None:
@@ -218,4 +233,9 @@ def test_writer_killed_mid_write_leaves_nothing_visible(tmp_path: Path) -> None:
     proc.wait()
     store = Store(f"file://{root}")
     assert list(store.iter_blobs()) == []
-    assert store.clean_temporary(older_than_seconds=0) == 1
+    report = store.clean_leftovers(
+        older_than=timedelta(0), dry_run=False, spool_dir=str(tmp_path / "none")
+    )
+    assert len(report.temporary_files) == 1
+    assert report.bytes == 1 << 20
+    assert not any((root / ".tmp").iterdir())

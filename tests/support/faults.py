@@ -1,0 +1,105 @@
+"""Servers that fail the way real ones do: a black hole that accepts TCP and never answers, and
+moto's S3 server in its own process, which a test can freeze with SIGSTOP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from tests.support.services import S3Server, _wait_for_port, free_port
+
+
+@contextmanager
+def black_hole() -> Iterator[int]:
+    """Listen on a loopback port, accept every connection and never send a byte; yield the port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(256)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        listener.close()
+        for conn in accepted:
+            conn.close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class FreezableS3:
+    """moto's S3 server in a child process."""
+
+    server: S3Server
+    process: subprocess.Popen[bytes]
+
+    def freeze(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+@contextmanager
+def freezable_moto() -> Iterator[FreezableS3]:
+    """Start moto's S3 server in its own process; stop it (thawed first) afterwards."""
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(name, value)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    frozen = FreezableS3(S3Server(f"http://127.0.0.1:{port}"), process)
+    try:
+        _wait_for_port(port)
+        yield frozen
+    finally:
+        frozen.thaw()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def outcome(call: Callable[[], Any], bound: float) -> BaseException:
+    """Run ``call`` in a thread; return what it raised. Fails the test if it is still waiting
+    after ``bound`` seconds (the timeout under test did not bound the wait) or if it returned."""
+    result: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            result.append(exc)
+        else:
+            result.append(AssertionError("the call returned instead of failing"))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(bound)
+    assert not thread.is_alive(), f"still waiting after {bound} s: the wait is not bounded"
+    return result[0]
