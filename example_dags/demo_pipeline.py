@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,8 +51,8 @@ def step(number: int, title: str) -> None:
 
 
 def run_airflow(home: Path) -> None:
-    """Run the daily producer with dag.test() for each day, in subprocesses (Airflow reads its
-    configuration at import)."""
+    """Run the daily producer with dag.test() for each day, in one subprocess (Airflow reads its
+    configuration at import); Dagster is imported here meanwhile, on the other core."""
     airflow_home = home / "airflow"
     dags = airflow_home / "dags"
     dags.mkdir(parents=True, exist_ok=True)
@@ -75,13 +76,23 @@ def run_airflow(home: Path) -> None:
             ),
             "airflow db migrate",
         )
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_DAG, str(dags / AIRFLOW_DAG.name), "daily_producer", *DAYS],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=str(airflow_home),
-    )
+    # Output goes to files, not pipes: nothing reads a pipe while Dagster is imported.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RUN_DAG, str(dags / AIRFLOW_DAG.name), "daily_producer", *DAYS],
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
+            cwd=str(airflow_home),
+        )
+        try:
+            import_dagster()
+        finally:
+            proc.wait()
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
     for line in done.stdout.splitlines():
         if line.startswith("DEMO-RUN "):
             _, day, state, seconds = line.split()
@@ -94,16 +105,29 @@ def _check(done: subprocess.CompletedProcess[str], what: str) -> None:
         sys.exit(f"{what} failed:\n{(done.stdout + done.stderr)[-4000:]}")
 
 
-def run_dagster() -> None:
-    """Backfill region_totals over the three days in one run, then the weekly report."""
+def import_dagster() -> None:
+    """Import Dagster and the example's definitions (quietly)."""
     import logging
     import warnings
 
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)  # Dagster logs every event at DEBUG to the console
-    import dagster as dg
+    import dagster  # noqa: F401
 
-    sys.path.insert(0, str(REPO / "example_dags" / "dagster"))
+    if str(REPO / "example_dags" / "dagster") not in sys.path:
+        sys.path.insert(0, str(REPO / "example_dags" / "dagster"))
+    import definitions  # noqa: F401
+
+    logging.disable(logging.NOTSET)
+
+
+def run_dagster() -> None:
+    """Backfill region_totals over the three days in one run, then the weekly report."""
+    import logging
+
+    import_dagster()
+    logging.disable(logging.WARNING)  # Dagster logs every event at DEBUG to the console
+    import dagster as dg
     from definitions import daily_sales, defs, region_totals, weekly_report
 
     resources = defs.resources
