@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,14 @@ def _run(index: int, root: Path) -> tuple[int, int, str]:
 @pytest.mark.timeout(1200)  # 200 interpreters, ~2 CPU-seconds each, on two cores
 def test_put_get_script_exits_cleanly_200_times(tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        results = list(pool.map(lambda i: _run(i, tmp_path), range(RUNS)))
-    failed = [(i, code, out[-800:]) for i, code, out in results if code != 0 or "ok" not in out]
-    aborts = [f for f in failed if f[1] == -6 or f[1] == 134 or "terminate called" in f[2]]
-    assert not failed, f"{len(failed)} of {RUNS} runs failed ({len(aborts)} aborts): {failed[:3]}"
+        futures = [pool.submit(_run, i, tmp_path) for i in range(RUNS)]
+        for done, future in enumerate(as_completed(futures), start=1):
+            index, code, out = future.result()
+            if code != 0 or "ok" not in out:
+                for other in futures:
+                    other.cancel()
+                aborted = code in (-6, 134) or "terminate called" in out
+                pytest.fail(
+                    f"run {index} ({done} of {RUNS} finished) exited {code}"
+                    f"{' (an abort at exit)' if aborted else ''}:\n{out[-1500:]}"
+                )
