@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cargohold.cli.ids import expand_id
 from cargohold.cli.output import human_bytes, short_time
 from cargohold.core.errors import InvalidArgumentError
 
@@ -30,14 +31,14 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     init = commands.add_parser(
         "init", help="create the local store and the catalog", parents=[common]
     )
-    init.set_defaults(handler=run_init)
+    init.set_defaults(handler=run_init, creates_catalog=True)
 
     db = commands.add_parser("db", help="catalog database schema", parents=[common])
     dbsub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     upgrade = dbsub.add_parser(
         "upgrade", help="migrate the catalog to the newest schema", parents=[common]
     )
-    upgrade.set_defaults(handler=db_upgrade)
+    upgrade.set_defaults(handler=db_upgrade, creates_catalog=True)
 
     gc = commands.add_parser(
         "gc", help="delete blobs nothing references (dry run by default)", parents=[common]
@@ -317,6 +318,8 @@ def cache_ls(app: App) -> int:
             ]
             for r in rows
         ],
+        empty=f"(no cache entries of {app.hold.settings.project}/{app.hold.settings.domain} in "
+        f"the catalog {app.catalog_shown})",
     )
     return 0
 
@@ -328,7 +331,9 @@ def cache_rm(app: App) -> int:
     args = app.args
     if bool(args.entries) + bool(args.task) + bool(args.all) != 1:
         raise InvalidArgumentError("give entry ids, or --task TASK, or --all (exactly one)")
-    ids = list(args.entries) or [a.id for _, a in _cache_entries(app, args.task)]
+    ids = [expand_id(app, entry) for entry in args.entries] or [
+        a.id for _, a in _cache_entries(app, args.task)
+    ]
     CacheService(catalog=app.catalog).delete_entries(entry_ids=ids)
     if app.out.as_json:
         app.out.json({"removed": ids})

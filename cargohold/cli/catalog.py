@@ -12,6 +12,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
+from cargohold.cli.ids import resolve_artifact
 from cargohold.cli.lineage import run_lineage
 from cargohold.cli.output import ProgressBar, human_bytes, short_time
 from cargohold.core.errors import InvalidArgumentError, ProxyError
@@ -205,6 +206,7 @@ def datasets_ls(app: App) -> int:
             ]
         )
         return 0
+    where = "" if args.all_projects else f" of {settings.project}/{settings.domain}"
     app.out.table(
         ["PROJECT", "DOMAIN", "NAME", "VERSION", "PARTITION KEYS", "CREATED"],
         [
@@ -218,6 +220,7 @@ def datasets_ls(app: App) -> int:
             ]
             for d in page
         ],
+        empty=f"(no datasets{where} in the catalog {app.catalog_shown})",
     )
     return 0
 
@@ -237,7 +240,12 @@ def artifacts_ls(app: App) -> int:
     if app.out.as_json:
         app.out.json({"items": [artifact_dict(a) for a in page], "next_token": page.next_token})
         return 0
-    app.out.table(_HEADERS, _rows(list(page)))
+    app.out.table(
+        _HEADERS,
+        _rows(list(page)),
+        empty=f"(no artifacts{'' if dataset is None else f' of {dataset}'} in the catalog "
+        f"{app.catalog_shown})",
+    )
     if page.next_token:
         app.out.note(f"more: --page-token {page.next_token}")
     return 0
@@ -276,7 +284,7 @@ def _show(app: App, artifact: Artifact) -> None:
 
 def artifacts_show(app: App) -> int:
     """``cargohold artifacts show ARTIFACT``."""
-    _show(app, app.proxy().resolve_artifact(app.args.artifact))
+    _show(app, resolve_artifact(app, app.args.artifact))
     return 0
 
 
@@ -314,7 +322,7 @@ def artifacts_get(app: App) -> int:
     """``cargohold artifacts get ARTIFACT``: print the value (JSON for inline values)."""
     from cargohold.core.proxy.outputs import describe, pick_output
 
-    artifact = app.proxy().resolve_artifact(app.args.artifact)
+    artifact = resolve_artifact(app, app.args.artifact)
     name, literal = pick_output(artifact, _output_arg(app))
     if literal.blob is None:
         if app.out.as_json:
@@ -341,7 +349,7 @@ def artifacts_download(app: App) -> int:
     from cargohold.core.proxy.outputs import pick_output
 
     args = app.args
-    artifact = app.proxy().resolve_artifact(args.artifact)
+    artifact = resolve_artifact(app, args.artifact)
     name, literal = pick_output(artifact, _output_arg(app))
     if literal.blob is None:
         raise ProxyError(f"output {name!r} is an inline value; print it with `artifacts get`")
@@ -380,7 +388,9 @@ def artifacts_link(app: App) -> int:
     """``cargohold artifacts link ARTIFACT``: a signed, expiring download URL."""
     args = app.args
     link = app.proxy(base_url=args.proxy_url).create_download_link(
-        artifact=args.artifact, output=args.output, expires_in=args.expires_in
+        artifact=resolve_artifact(app, args.artifact),
+        output=args.output,
+        expires_in=args.expires_in,
     )
     if app.out.as_json:
         app.out.json(link.to_dict())

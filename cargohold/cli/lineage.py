@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from cargohold.cli.ids import resolve_artifact
 from cargohold.core.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def mermaid(graph: LineageGraph) -> str:
 
 def run_lineage(app: App) -> int:
     """``cargohold lineage ARTIFACT [--depth N] [--mermaid]``."""
-    root = app.proxy().resolve_artifact(app.args.artifact)
+    root = resolve_artifact(app, app.args.artifact)
     graph = collect(app.catalog, root, depth=app.args.depth)
     if app.out.as_json:
         from cargohold.cli.catalog import artifact_dict

@@ -53,10 +53,16 @@ class Output:
         """Print a hint on stderr (never mixed into JSON)."""
         self.stderr.write(text + "\n")
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        """Print an aligned table (or ``(none)`` when there are no rows)."""
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        empty: str = "(none)",
+    ) -> None:
+        """Print an aligned table (or ``empty`` when there are no rows)."""
         if not rows:
-            self.line("(none)")
+            self.line(empty)
             return
         cells = [[str(c) for c in headers]] + [
             ["-" if c is None else str(c) for c in r] for r in rows

@@ -49,10 +49,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from cargohold.core.errors import ConfigurationError
 
@@ -68,6 +70,8 @@ __all__ = [
     "TABLE_FORMATS",
     "Settings",
     "TableFormat",
+    "check_catalog_url",
+    "check_store_url",
     "parse_type_patterns",
 ]
 
@@ -144,8 +148,11 @@ class Settings:
             )
         if self.table_format not in TABLE_FORMATS:
             raise ConfigurationError(
-                f"table_format must be 'parquet', 'arrow' or 'auto', got {self.table_format!r}"
+                f"table_format (CARGOHOLD_TABLE_FORMAT) must be 'parquet', 'arrow' or 'auto', "
+                f"got {self.table_format!r}"
             )
+        check_store_url(self.store_url)
+        check_catalog_url(self.catalog_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -241,3 +248,85 @@ def _json_object(env: Mapping[str, str], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigurationError(f"{name} must be a JSON object, got {type(value).__name__}")
     return value
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_STORE_EXAMPLES = "file:///data/store, s3://bucket/prefix, gs://bucket/prefix or memory://name"
+_COMMON_SCHEMES = ("file", "s3", "gs", "gcs", "memory", "az", "abfs")
+
+
+def _known_protocols() -> set[str]:
+    from fsspec.registry import known_implementations, registry
+
+    return set(known_implementations) | set(registry)
+
+
+def check_store_url(url: str) -> None:
+    """Check a store URL's form and scheme without opening it (a typo fails when the hold is
+    built, not at the first write).
+
+    A bare path (``./data``, ``/data/store``) is a local directory; anything else needs a
+    ``scheme://`` fsspec knows (chained URLs such as ``simplecache::s3://...`` included).
+
+    Raises:
+        ConfigurationError: the URL is empty, its scheme is unknown (the message lists the known
+            ones), or it looks like a URL with a mistyped ``://`` (``file//data``, ``s3:/bucket``).
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigurationError(
+            f"store URL (CARGOHOLD_STORE_URL) must be a non-empty string such as "
+            f"{_STORE_EXAMPLES}, got {url!r}"
+        )
+    known = _known_protocols()
+    for part in url.split("::"):
+        if "://" in part:
+            scheme = part.split("://", 1)[0]
+            if scheme.lower() not in known:
+                rest = sorted(known - set(_COMMON_SCHEMES))
+                raise ConfigurationError(
+                    f"store URL {url!r} has an unknown scheme {scheme!r}; known schemes: "
+                    f"{', '.join(_COMMON_SCHEMES)} (and fsspec's {', '.join(rest)})"
+                )
+            continue
+        match = _SCHEME.match(part)
+        head = part.split("//", 1)[0] if "//" in part else None
+        if (match and match.group(1).lower() in known) or (head and head.lower() in known):
+            raise ConfigurationError(
+                f"store URL {url!r} is not a URL (its '://' is mistyped) and would be read as a "
+                f"relative path; write it like {_STORE_EXAMPLES}"
+            )
+
+
+def check_catalog_url(url: str) -> None:
+    """Check the form of a catalog database URL without connecting.
+
+    Raises:
+        ConfigurationError: not a ``scheme://`` URL; a SQLite URL with a host part
+            (``sqlite://relative.db``: a file URL has three slashes); a PostgreSQL URL whose host
+            is not a valid host name (such as the placeholder ``...``).
+    """
+    example = "sqlite:///path/to/catalog.db or postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigurationError(
+            f"catalog URL (CARGOHOLD_CATALOG_URL) {url!r} is not a database URL; use {example}"
+        )
+    scheme, rest = url.split("://", 1)
+    backend = scheme.split("+", 1)[0].lower()
+    if backend == "sqlite":
+        if rest and not rest.startswith("/"):
+            raise ConfigurationError(
+                f"catalog URL {url!r} has a host part; a SQLite file URL has three slashes: "
+                f"sqlite:///{rest} (relative to the working directory) or "
+                f"sqlite:////absolute/path/{rest.rsplit('/', 1)[-1]}"
+            )
+        return
+    if backend in ("postgresql", "postgres"):
+        try:
+            host = urlsplit(url).hostname
+            if host:
+                host.encode("idna")
+        except (ValueError, UnicodeError) as exc:
+            raise ConfigurationError(
+                f"catalog URL {url!r} does not name a valid host ({exc}); write it like "
+                f"postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+            ) from exc

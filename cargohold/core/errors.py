@@ -82,8 +82,8 @@ class UnsupportedTypeError(SerializationError, TypeError):
         self.python_type = python_type
         super().__init__(
             f"cargohold has no transformer for {name}. Either register one "
-            f"(cargohold.TypeEngine.register(MyTransformer()), see TypeTransformer), or allow "
-            f"the pickle fallback explicitly (CARGOHOLD_ALLOW_PICKLE=true or "
+            f"(cargohold.TypeEngine.default().register(MyTransformer()), see TypeTransformer), "
+            f"or allow the pickle fallback explicitly (CARGOHOLD_ALLOW_PICKLE=true or "
             f"Cargohold(allow_pickle=True)); pickle is off by default because it is neither "
             f"portable nor safe to load from untrusted stores."
         )

@@ -89,6 +89,13 @@ class Cargohold:
             self._catalog = Catalog.from_settings(self.settings)
         return self._catalog
 
+    def with_catalog(self, catalog: Catalog) -> Cargohold:
+        """This hold with ``catalog`` as its catalog (the same store, engine and settings)."""
+        other = Cargohold(settings=self.settings, engine=self.engine)
+        other._store = self._store
+        other._catalog = catalog
+        return other
+
     def with_raw_output_prefix(self, store_url: str) -> Cargohold:
         """A Cargohold writing to another store URL (the per-run raw output prefix)."""
         other = Cargohold(

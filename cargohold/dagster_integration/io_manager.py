@@ -397,7 +397,8 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         """Emit FAIL for assets that failed in this process (queued, never waited for)."""
         emitter = self._emitter
-        run_id = context.run.run_id if context.run is not None else None
+        run = context.run  # InitResourceContext.run_id is deprecated since Dagster 1.13
+        run_id = run.run_id if run is not None else None
         if emitter is None or not emitter.enabled or run_id is None:
             return
         namespace = self.hold().settings.lineage_namespace

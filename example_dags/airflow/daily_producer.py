@@ -10,6 +10,7 @@ used instead of the logical date.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pendulum
 from airflow.sdk import Asset, dag, task
@@ -25,15 +26,18 @@ def daily_producer() -> None:
     @task
     @partition_by_date(key="date")
     def report(ds: str | None = None) -> pd.DataFrame:
-        """The day's sales: one row per order, with its region and amount (the same schema
-        as the Dagster example's ``daily_sales``, so either orchestrator can produce it)."""
-        day = pd.Timestamp(ds)
-        regions = ["eu", "us", "apac"]
+        """The day's sales: 1000 orders, each with its region and amount (the same schema as
+        the Dagster example's ``daily_sales``, so either orchestrator can produce it); every
+        region sells every day, in proportions that vary from day to day."""
+        day = pd.Timestamp(ds).date().isoformat()
+        rng = np.random.default_rng(int(day.replace("-", "")))
+        orders = 1000
+        weights = rng.dirichlet([4.0, 3.0, 2.0])
         return pd.DataFrame(
             {
-                "date": [day.date().isoformat()] * 1000,
-                "region": [regions[(i * day.day) % 3] for i in range(1000)],
-                "amount": [round(1 + ((i * day.day) % 97) * 1.01, 2) for i in range(1000)],
+                "date": day,
+                "region": rng.choice(["eu", "us", "apac"], size=orders, p=weights),
+                "amount": rng.lognormal(mean=3.5, sigma=0.6, size=orders).round(2),
             }
         )
 

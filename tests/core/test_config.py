@@ -49,7 +49,16 @@ def test_environment_variables_are_read() -> None:
         ({"CARGOHOLD_INLINE_LIMIT": "-1"}, "inline_limit must be >= 0"),
         ({"CARGOHOLD_ALLOW_PICKLE": "maybe"}, "CARGOHOLD_ALLOW_PICKLE must be true or false"),
         ({"CARGOHOLD_STORE_OPTIONS": "[1]"}, "must be a JSON object"),
-        ({"CARGOHOLD_TABLE_FORMAT": "csv"}, "table_format must be"),
+        ({"CARGOHOLD_TABLE_FORMAT": "csv"}, r"table_format \(CARGOHOLD_TABLE_FORMAT\) must be"),
+        ({"CARGOHOLD_STORE_URL": "s4://x"}, "unknown scheme 's4'; known schemes: file, s3, gs"),
+        ({"CARGOHOLD_STORE_URL": "file//data/x"}, "its '://' is mistyped"),
+        ({"CARGOHOLD_STORE_URL": "s3:/bucket"}, "its '://' is mistyped"),
+        (
+            {"CARGOHOLD_CATALOG_URL": "sqlite://relative.db"},
+            r"three slashes: sqlite:///relative\.db",
+        ),
+        ({"CARGOHOLD_CATALOG_URL": "postgresql+psycopg://..."}, "does not name a valid host"),
+        ({"CARGOHOLD_CATALOG_URL": "catalog.db"}, "is not a database URL"),
     ],
 )
 def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:
