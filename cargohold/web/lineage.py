@@ -8,7 +8,6 @@ says so).
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -42,27 +41,32 @@ def _job_key(artifact: Artifact) -> str | None:
 def _walk(
     catalog: Catalog, roots: list[Artifact], *, depth: int, max_nodes: int
 ) -> tuple[dict[str, Artifact], set[tuple[str, str]], bool]:
-    """Artifacts reachable from ``roots`` and the (upstream id, downstream id) pairs."""
+    """Artifacts reachable from ``roots`` and the (upstream id, downstream id) pairs.
+
+    Breadth-first, one batched catalog read (:meth:`Catalog.lineage_neighbours`) per level.
+    """
     seen: dict[str, Artifact] = {a.id: a for a in roots}
     edges: set[tuple[str, str]] = set()
-    queue: deque[tuple[Artifact, int]] = deque((a, 0) for a in roots)
+    level = list(seen.values())
     truncated = False
-    while queue:
-        artifact, hops = queue.popleft()
-        if hops >= depth:
-            continue
-        ups = catalog.upstream(artifact_id=artifact.id)
-        downs = catalog.downstream(artifact_id=artifact.id)
-        neighbours = [(u, (u.id, artifact.id)) for u in ups]
-        neighbours += [(d, (artifact.id, d.id)) for d in downs]
-        for other, edge in neighbours:
-            if other.id not in seen:
-                if len(seen) >= max_nodes:
-                    truncated = True
-                    continue
-                seen[other.id] = other
-                queue.append((other, hops + 1))
-            edges.add(edge)
+    for _ in range(depth):
+        if not level:
+            break
+        found = catalog.lineage_neighbours(artifact_ids=[a.id for a in level])
+        following: list[Artifact] = []
+        for artifact in level:
+            near = found[artifact.id]
+            neighbours = [(u, (u.id, artifact.id)) for u in near.upstream]
+            neighbours += [(d, (artifact.id, d.id)) for d in near.downstream]
+            for other, edge in neighbours:
+                if other.id not in seen:
+                    if len(seen) >= max_nodes:
+                        truncated = True
+                        continue
+                    seen[other.id] = other
+                    following.append(other)
+                edges.add(edge)
+        level = following
     return seen, edges, truncated
 
 

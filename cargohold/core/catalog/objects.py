@@ -23,6 +23,7 @@ __all__ = [
     "ExpiryReport",
     "GCReport",
     "LineageEdge",
+    "Neighbours",
     "Page",
     "Read",
     "Reservation",
@@ -153,6 +154,15 @@ class LineageEdge:
     upstream: Artifact
     downstream: Artifact
     run_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Neighbours:
+    """An artifact's one-hop lineage: what the execution that produced it read (``upstream``)
+    and what the executions that read it produced (``downstream``), each oldest first."""
+
+    upstream: tuple[Artifact, ...] = ()
+    downstream: tuple[Artifact, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,7 @@ from cargohold.core.catalog.objects import (
     ArtifactSource,
     ExpiryReport,
     GCReport,
+    Neighbours,
     Read,
     Reservation,
 )
@@ -143,6 +144,19 @@ class LineageMixin(CatalogBase):
             NotFoundError: the artifact does not exist.
         """
         return self.database.read(lambda conn: _lineage.downstream(conn, artifact_id=artifact_id))
+
+    def lineage_neighbours(self, *, artifact_ids: Iterable[str]) -> dict[str, Neighbours]:
+        """:meth:`upstream` and :meth:`downstream` of many artifacts at once, keyed by artifact
+        id: one read transaction with four queries per 500 ids, instead of two transactions per
+        artifact. A lineage walk calls it once per breadth-first level.
+
+        Raises:
+            NotFoundError: one of the artifacts does not exist (the missing ids are named).
+        """
+        ids = list(artifact_ids)
+        if not ids:
+            return {}
+        return self.database.read(lambda conn: _lineage.neighbours(conn, artifact_ids=ids))
 
     def run_inputs(self, *, job: str, run_id: str) -> list[Artifact]:
         """The artifacts the run ``(job, run_id)`` read."""

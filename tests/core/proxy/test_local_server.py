@@ -212,3 +212,34 @@ def test_server_needs_a_secret(tmp_path: Path) -> None:
     bare = Cargohold(store_url=(tmp_path / "s").as_uri(), catalog_url="sqlite://")
     with pytest.raises(ConfigurationError, match="CARGOHOLD_PROXY_SECRET"):
         ProxyServer(hold=bare)
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) + 1, 2 << 20])
+def test_download_sizes_around_the_slice_size(
+    server: ProxyServer, hold: Cargohold, tmp_path: Path, size: int
+) -> None:
+    """The local GET sends 1 MiB slices of a memory map: every byte arrives, an empty file
+    included, whether or not the size is a multiple of the slice."""
+    data = os.urandom(size)
+    source = tmp_path / "blob.bin"
+    source.write_bytes(data)
+    blob = hold.store.put_file(str(source))
+    link = server.proxy.create_download_link(uri=blob.uri, expires_in=60)
+    assert _request("GET", link.signed_url) == (200, data)
+
+
+def test_a_client_leaving_mid_download_does_not_stop_the_server(
+    server: ProxyServer, hold: Cargohold, tmp_path: Path
+) -> None:
+    data = os.urandom(8 << 20)
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    blob = hold.store.put_file(str(source))
+    link = server.proxy.create_download_link(uri=blob.uri, expires_in=60)
+    parts = urlsplit(link.signed_url)
+    conn = http.client.HTTPConnection(parts.netloc, timeout=10)
+    conn.request("GET", f"{parts.path}?{parts.query}")
+    response = conn.getresponse()
+    assert response.read(1000) == data[:1000]
+    conn.close()  # gone after 1000 bytes of 8 MiB
+    assert _request("GET", link.signed_url) == (200, data)
