@@ -22,7 +22,7 @@ from cargohold.core.storage.hashing import hash_ranges
 from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef
 
-__all__ = ["chunk_hashes", "read_verified_columns", "row_group_ranges"]
+__all__ = ["SparseFile", "chunk_hashes", "read_verified_columns", "row_group_ranges"]
 
 _FOOTER_TAIL = 8  # 4-byte little-endian footer length + "PAR1"
 
@@ -95,7 +95,7 @@ def _hash_ranges(pieces: Iterable[bytes]) -> str:
     return hasher.hexdigest()
 
 
-class _SparseFile(io.RawIOBase):
+class SparseFile(io.RawIOBase):
     """A read-only file of ``size`` bytes that serves only the verified ranges it was given."""
 
     def __init__(self, size: int, pieces: dict[int, bytes]) -> None:
@@ -154,7 +154,7 @@ def read_verified_columns(ref: BlobRef, store: Store, columns: Sequence[str]) ->
         handle.seek(footer_start)
         footer = handle.read(footer_length)
         _check(ref, "footer", _hash_ranges([footer]), recorded["footer"])
-        metadata = pq.ParquetFile(_SparseFile(size, {footer_start: footer})).metadata
+        metadata = pq.ParquetFile(SparseFile(size, {footer_start: footer})).metadata
         pieces = {footer_start: footer}
         spans = _column_ranges(metadata)
         for name in columns:
@@ -167,7 +167,7 @@ def read_verified_columns(ref: BlobRef, store: Store, columns: Sequence[str]) ->
                 pieces[start] = data
                 chunks.append(data)
             _check(ref, f"column {name!r}", _hash_ranges(chunks), recorded["columns"][name])
-    return pq.read_table(_SparseFile(size, pieces), columns=list(columns))
+    return pq.read_table(SparseFile(size, pieces), columns=list(columns))
 
 
 def _check(ref: BlobRef, what: str, actual: str, expected: str) -> None:

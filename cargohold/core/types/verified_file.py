@@ -30,7 +30,7 @@ from cargohold.core.errors import CorruptDataError
 from cargohold.core.storage.hashing import verify_bytes
 from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef
-from cargohold.core.types.parquet_chunks import row_group_ranges
+from cargohold.core.types.parquet_chunks import SparseFile, row_group_ranges
 
 __all__ = ["ScanStats", "VerifiedBlobFile"]
 
@@ -148,7 +148,7 @@ class VerifiedBlobFile(io.RawIOBase):
         self._check("footer", _hash([footer]), self._recorded["footer"])
         self._footer_start = footer_start
         self._pieces[footer_start] = footer
-        sparse = _Sparse(self._size, {footer_start: footer})
+        sparse = SparseFile(self._size, {footer_start: footer})
         metadata = pq.ParquetFile(sparse).metadata
         for group_index, group in enumerate(row_group_ranges(metadata)):
             for name, spans in group.items():
@@ -224,42 +224,3 @@ class VerifiedBlobFile(io.RawIOBase):
     def _check(self, what: str, actual: str, expected: str) -> None:
         if actual != expected:
             raise CorruptDataError(f"{self._ref.uri} ({what})", expected, actual)
-
-
-class _Sparse(io.RawIOBase):
-    """A file of ``size`` bytes holding only the given (already verified) pieces; zeros
-    elsewhere. Used to parse a verified footer."""
-
-    def __init__(self, size: int, pieces: dict[int, bytes]) -> None:
-        super().__init__()
-        self._size = size
-        self._pieces = pieces
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = base + offset
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        want = min(len(view), self._size - self._position)
-        if want <= 0:
-            return 0
-        start, end = self._position, self._position + want
-        view[:want] = bytes(want)
-        for offset, data in self._pieces.items():
-            lo, hi = max(offset, start), min(offset + len(data), end)
-            if lo < hi:
-                view[lo - start : hi - start] = data[lo - offset : hi - offset]
-        self._position = end
-        return want
