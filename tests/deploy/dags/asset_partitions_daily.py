@@ -1,12 +1,13 @@
 """Airflow asset partitions through cargohold: a daily partitioned producer and its reader.
 
-``asset_partitions_daily`` runs on ``CronPartitionTimetable``: each run has a partition key (the
-day, ``2026-11-04T00:00:00``), its ``sales`` task declares ``partition_by_date``, so the returned
-frame is stored by cargohold's XCom backend as the artifact of partition ``date=2026-11-04`` of
-``asset_partitions_daily.sales.return_value``, and the asset ``DAILY_SALES`` gets a partitioned
-event. ``asset_partitions_daily_reader`` runs on ``PartitionedAssetTimetable`` (a
-``StartOfDayMapper``): each of its runs carries the producer's partition key, and it reads that
-partition from the catalog.
+``asset_partitions_daily`` runs on ``CronPartitionTimetable`` (daily, ``run_immediately``, so a
+scheduler creates the latest day's run as soon as the DAG is unpaused): each run has a partition
+key (the day, ``2026-11-04T00:00:00``), its ``sales`` task declares ``partition_by_date``, so the
+returned frame is stored by cargohold's XCom backend as the artifact of partition
+``date=2026-11-04`` of ``asset_partitions_daily.sales.return_value``, and the asset
+``DAILY_SALES`` gets a partitioned event. ``asset_partitions_daily_reader`` runs on
+``PartitionedAssetTimetable`` (a ``StartOfDayMapper``): each of its runs carries the producer's
+partition key, and it reads that partition from the catalog.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def sales_of(day: str) -> pd.DataFrame:
 
 with DAG(
     dag_id="asset_partitions_daily",
-    schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC"),
+    # run_immediately: once unpaused, the scheduler runs the latest past midnight right away
+    # (without it, catchup=False waits for the next midnight)
+    schedule=CronPartitionTimetable("0 0 * * *", timezone="UTC", run_immediately=True),
     catchup=False,
 ):
 
