@@ -7,6 +7,7 @@ the REST API; one deployment per executor, its DAGs triggered concurrently.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.support.services import S3Server, postgres_database, require_postgres
 pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
 
 BACKEND = "cargohold.airflow_provider.xcom.CargoholdXComBackend"
+DAG_FILES = ["deploy_cached.py", "deploy_features.py", "deploy_frames.py", "deploy_partitions.py"]
 DAG_IDS = [
     "deploy_frames",
     "deploy_features",
@@ -45,13 +47,17 @@ def airflow(
         require_redis()
         workers = ("w1", "w2")
     root = tmp_path_factory.mktemp(executor.lower())
+    dags = root / "dags"  # only this module's DAGs (the folder also holds other modules')
+    dags.mkdir()
+    for name in DAG_FILES:
+        shutil.copy(DAGS / name, dags / name)
     with postgres_database() as metadata_url, postgres_database() as catalog_url:
         env = cargohold_env(deploy_s3, catalog_url=catalog_url, home=root / "cargohold")
         env["AIRFLOW__CORE__XCOM_BACKEND"] = BACKEND
         with airflow_deployment(
             root,
             metadata_url=metadata_url,
-            dags_folder=DAGS,
+            dags_folder=dags,
             executor=executor,
             celery_workers=workers,
             extra_env=env,
