@@ -135,20 +135,28 @@ def test_a_range_backfill_runs_once_on_the_multiprocess_executor(deployed: Deplo
 
 
 def test_materialization_metadata_through_graphql(deployed: Deployed) -> None:
+    """Each partition of the single-run backfill carries its own metadata (issue 14): its row
+    count, its blob's uri, its artifact id and version; the run's summary (partition count, the
+    dataset's logical uri, every partition's artifact) rides along."""
     found = materializations(deployed.dagster, "deploy_sales")
+    assert sorted(m["partition"] for m in found) == DAYS
     for materialization in found:
+        day = materialization["partition"]
         meta = entries(materialization)
+        latest = deployed.hold.catalog.get_latest(dataset="deploy_sales", partitions={"date": day})
+        literal = next(iter(latest.data.values()))
+        assert literal.blob is not None
         assert meta["cargohold/dataset"] == "deploy_sales", meta
+        assert meta["dagster/row_count"] == ROWS_PER_DAY, meta
+        assert meta["uri"] == literal.blob.uri, meta
+        assert (meta["cargohold/artifact_id"], meta["cargohold/version"]) == (
+            latest.id,
+            latest.version,
+        ), meta
         assert meta["cargohold/partitions"] == len(DAYS), meta
-        assert meta["dagster/row_count"] == ROWS_PER_DAY * len(DAYS), meta
-        assert meta["uri"] == "cargohold://default/development/deploy_sales", meta
         artifacts = json.loads(meta["cargohold/artifacts"])
         assert sorted(artifacts) == DAYS, artifacts
-        for day, artifact in artifacts.items():
-            latest = deployed.hold.catalog.get_latest(
-                dataset="deploy_sales", partitions={"date": day}
-            )
-            assert (artifact["artifact_id"], artifact["version"]) == (latest.id, latest.version)
+        assert artifacts[day]["artifact_id"] == latest.id
 
 
 def test_a_downstream_asset_loads_the_whole_range(deployed: Deployed) -> None:

@@ -205,7 +205,14 @@ def test_delete_blob_and_clean_leftovers(store: Store, tmp_path: Path) -> None:
     assert store.read_bytes(kept.uri, expected_hash=kept.hash) == b"committed"
 
 
-def test_missing_extra_gives_an_install_hint() -> None:
+def test_missing_extra_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gcsfs made unimportable (the full dev install has it): the error names the extra."""
+    import fsspec  # noqa: F401  (its registry module is shadowed by a mapping of the same name)
+
+    known = sys.modules["fsspec.registry"]._registry
+    monkeypatch.setitem(sys.modules, "gcsfs", None)
+    for protocol in ("gs", "gcs"):  # a class fsspec already imported would be reused
+        monkeypatch.delitem(known, protocol, raising=False)
     with pytest.raises(ConfigurationError, match=r"cargohold\[gcs\]"):
         Store("gs://bucket/prefix")
 
