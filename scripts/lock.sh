@@ -17,8 +17,8 @@ compile=("$UV" pip compile pyproject.toml --universal --python-version 3.11 --no
 "${compile[@]}" --all-extras "$@" -o constraints.txt
 overrides=$(mktemp)
 trap 'rm -f "$overrides"' EXIT
-printf 'apache-airflow==%s\ndagster==%s\ndagster-postgres==%s\n' \
-  "$LOWEST_AIRFLOW" "$LOWEST_DAGSTER" "$LOWEST_DAGSTER_LIBS" >"$overrides"
+printf 'apache-airflow==%s\ndagster==%s\ndagster-webserver==%s\ndagster-graphql==%s\ndagster-postgres==%s\n' \
+  "$LOWEST_AIRFLOW" "$LOWEST_DAGSTER" "$LOWEST_DAGSTER" "$LOWEST_DAGSTER" "$LOWEST_DAGSTER_LIBS" >"$overrides"
 [ -f constraints-lowest.txt ] || cp constraints.txt constraints-lowest.txt
 "${compile[@]}" --extra airflow --extra dagster --extra s3 --extra postgres \
   --extra openlineage --extra polars --extra pydantic --extra dev \
