@@ -10,7 +10,7 @@ VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt \
 # provider's operators and purge; Dagster's IO manager behaviours, partitions, versions and the
 # cache. The slow end-to-end runs (demo lineage, asset partitions, fuzzing in a task) stay in the
 # main run.
-.venv-lowest/bin/python -m pytest -q -p no:cacheprovider \
+.venv-lowest/bin/python -m pytest -q -p no:cacheprovider -n "${CARGOHOLD_TEST_WORKERS:-auto}" \
   tests/airflow_provider/test_units.py tests/airflow_provider/test_internals.py \
   tests/airflow_provider/test_dag_xcom.py tests/airflow_provider/test_example_dags.py \
   tests/airflow_provider/test_purge.py \

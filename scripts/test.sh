@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install, lint, type-check and run the whole test suite (what CI runs).
+# Install, lint, type-check and run the test suite on every core: every test but the deployment
+# tier and the soak test, which scripts/test-deploy.sh runs (CI runs both: see .ci/run).
+#   bash scripts/test.sh tests/core -x     # pytest arguments pass through
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -9,4 +11,5 @@ bash scripts/browser.sh
 .venv/bin/ruff check cargohold tests bench example_dags
 .venv/bin/ruff format --check cargohold tests bench example_dags
 .venv/bin/mypy
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${CARGOHOLD_TEST_WORKERS:-auto}" \
+  --dist worksteal -m "not deploy and not soak" "$@"

@@ -57,7 +57,7 @@ def _run(index: int, root: Path) -> tuple[int, int, str]:
     return index, done.returncode, done.stdout + done.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.timeout(1200)  # 200 interpreters, ~2 CPU-seconds each, on two cores
 def test_put_get_script_exits_cleanly_200_times(tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:

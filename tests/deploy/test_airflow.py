@@ -18,7 +18,7 @@ from tests.deploy.dags.deploy_frames import ROWS, checksum, make_frame
 from tests.support.airflow_deploy import AirflowDeployment, airflow_deployment
 from tests.support.services import S3Server, postgres_database, require_postgres
 
-pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
 
 BACKEND = "cargohold.airflow_provider.xcom.CargoholdXComBackend"
 DAG_FILES = ["deploy_cached.py", "deploy_features.py", "deploy_frames.py", "deploy_partitions.py"]

@@ -32,7 +32,7 @@ from tests.deploy.dags.asset_partitions_regional import DATASET as REGIONAL
 from tests.deploy.dags.asset_partitions_regional import REGIONS, TIMESTAMP
 from tests.support.services import S3Server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
 
 DAG_IDS = [
     "asset_partitions_daily",

@@ -22,7 +22,7 @@ from tests.deploy.conftest import LocalAirflow, local_airflow
 from tests.deploy.dags.deploy_gc import ROWS
 from tests.support.services import S3Server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(900)]
 
 DAG_ID = "deploy_gc"
 

@@ -23,7 +23,7 @@ from tests.support.dagster_deploy import DagsterDeployment, dagster_home
 from tests.support.deploy import Deployment
 from tests.support.services import S3Server, postgres_database, require_postgres
 
-pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.deploy, pytest.mark.postgres, pytest.mark.s3, pytest.mark.timeout(600)]
 
 DEFS = Path(__file__).with_name("dagster_defs.py")
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
