@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urljoin
 
 from cargohold.core.errors import LineageError
 
@@ -75,6 +76,14 @@ class OpenLineageTransport:
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.kind = str(getattr(transport, "kind", type(transport).__name__))
+
+    @property
+    def target(self) -> str:
+        """The endpoint events go to: the URL of an HTTP transport, else this transport."""
+        url = getattr(self.transport, "url", None)
+        if self.kind == "http" and isinstance(url, str):
+            return urljoin(url, str(getattr(self.transport, "endpoint", "") or ""))
+        return f"{self.kind}@{id(self.transport):x}"
 
     def send(self, event: Mapping[str, Any], *, timeout: float) -> None:
         """Convert ``event`` and emit it through the wrapped transport (which may raise)."""
