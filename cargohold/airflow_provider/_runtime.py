@@ -40,6 +40,10 @@ __all__ = [
 
 DEFAULT_CONN_ID = "cargohold_default"
 _ENV_PREFIXES = ("CARGOHOLD_", "OPENLINEAGE", "AIRFLOW__OPENLINEAGE__", "AWS_")
+# openlineage-python's client copies OPENLINEAGE_URL (and _ENDPOINT, _API_KEY) into these when
+# it is built, which must not count as a new configuration (it would rebuild the Runtime: a second
+# Cargohold and emitter per process)
+_ALIASED_BY_OPENLINEAGE = "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP__"
 _MAX_FRAMES = 40
 _lock = threading.Lock()
 _cached: tuple[tuple[tuple[str, str], ...], Runtime] | None = None
@@ -72,7 +76,13 @@ class Runtime:
 
 
 def _fingerprint() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)))
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.startswith(_ENV_PREFIXES) and not k.startswith(_ALIASED_BY_OPENLINEAGE)
+        )
+    )
 
 
 def _flag(name: str, default: bool) -> bool:

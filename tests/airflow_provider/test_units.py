@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -129,3 +131,30 @@ def test_airflow_lists_the_provider_and_hook(tmp_path: Any) -> None:
         [airflow, "providers", "hooks"], env=env, capture_output=True, text=True, timeout=120
     )
     assert "cargohold.airflow_provider.hooks.CargoholdHook" in hooks.stdout
+
+
+def test_the_runtime_is_kept_when_openlineage_python_aliases_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """openlineage-python's client (built by Airflow's provider, or for a configuration cargohold
+    hands to it) copies OPENLINEAGE_URL into OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP__*:
+    the same configuration, so the same Runtime (not a second Cargohold and emitter)."""
+    from openlineage.client import OpenLineageClient
+
+    from cargohold.airflow_provider._runtime import reset_runtime, runtime
+
+    for key in list(os.environ):
+        if key.startswith("OPENLINEAGE"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("CARGOHOLD_HOME", str(tmp_path))
+    monkeypatch.setenv("OPENLINEAGE_URL", "http://127.0.0.1:9")
+    reset_runtime()
+    try:
+        first = runtime()
+        OpenLineageClient()
+        assert any(key.startswith("OPENLINEAGE__TRANSPORT__") for key in os.environ)
+        assert runtime() is first
+    finally:
+        for key in [k for k in os.environ if k.startswith("OPENLINEAGE__TRANSPORT__")]:
+            del os.environ[key]
+        reset_runtime()

@@ -9,9 +9,13 @@ The caller's thread never waits for the network:
   ``ReadTimeout``, ``HTTPError 422``...), not once per event;
 * nothing waits for the network when a run or step ends: events stay queued and the worker sends
   them while the process goes on;
-* at process exit (``atexit``) the emitter flushes for at most ``flush_timeout`` seconds (1 s
-  unless ``CARGOHOLD_LINEAGE_EXIT_TIMEOUT`` says otherwise), then counts what is left as dropped,
-  the event being sent at that moment included, and logs a one-line summary;
+* at process exit (``atexit``) the emitters flush for at most ``flush_timeout`` seconds in all
+  (1 s unless ``CARGOHOLD_LINEAGE_EXIT_TIMEOUT`` says otherwise; one bound for the process, not
+  one per emitter), then count what is left as dropped, the event being sent at that moment
+  included, and log a one-line summary;
+* a stalled endpoint is not waited for at all: when a send to it (by any emitter of the process)
+  has taken longer than that bound, or the last one did, :meth:`LineageEmitter.close` and the
+  exit flush drop what is queued for it at once (a server that answers resets this);
 * after ``os.fork`` the child starts its own queue and thread on its first event.
 
 Nothing happens at construction: the thread starts with the first event. When lineage is off
@@ -60,6 +64,7 @@ _atexit_registered = False
 EXIT_TIMEOUT_ENV = "CARGOHOLD_LINEAGE_EXIT_TIMEOUT"
 """Seconds the exit flush may wait for queued events (default 1)."""
 DEFAULT_EXIT_TIMEOUT = 1.0
+_STALL_CHECK = 0.02  # seconds between checks for a stalled endpoint while flushing at close
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,9 @@ class LineageEmitter:
         self._stop_queued = 0
         self._sending = False
         self._abandoned = False
+        self._target = _target_of(self._transport)
+        self._send_began: float | None = None  # monotonic start of the send in flight
+        self._last_send_slow = False  # the last send took longer than flush_timeout
 
     @classmethod
     def from_env(
@@ -358,14 +366,16 @@ class LineageEmitter:
     def close(self, *, timeout: float | None = None) -> EmitterStats:
         """Flush for at most ``timeout`` seconds (default ``flush_timeout``), then stop.
 
-        Events still queued are dropped and counted; later events are dropped too. Logs a
-        summary when events were dropped or failed. Never raises.
+        Does not wait at all once the endpoint has stalled (a send to it took, or is taking,
+        longer than ``flush_timeout``): waiting would only delay the exit. Events still queued
+        are dropped and counted, the one in flight included; later events are dropped too. Logs
+        a summary when events were dropped or failed. Never raises.
         """
         with self._lock:
             if self._closed:
                 return self.stats
             self._closed = True
-        self.flush(timeout=timeout)
+        self._flush_unless_stalled(self.flush_timeout if timeout is None else timeout)
         events = self._queue
         if events is not None and self._pid == os.getpid():
             while True:
@@ -393,6 +403,23 @@ class LineageEmitter:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _flush_unless_stalled(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds for the queue to empty, and not while the endpoint
+        is stalled (checked every few milliseconds: a send in flight may cross the bound)."""
+        deadline = time.monotonic() + timeout
+        while not _endpoint_stalled(self._target):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.flush(timeout=min(remaining, _STALL_CHECK)):
+                return
+
+    def _stalled(self, now: float) -> bool:
+        """The last send, or the one in flight, took longer than ``flush_timeout`` (in this
+        process: after a fork the parent's sends say nothing)."""
+        if self._pid != os.getpid():
+            return False
+        began = self._send_began
+        return self._last_send_slow or (began is not None and now - began > self.flush_timeout)
+
     def _ensure_worker(self) -> queue.Queue[object] | None:
         if self._queue is not None and self._pid == os.getpid():
             return self._queue
@@ -401,6 +428,7 @@ class LineageEmitter:
                 return None
             if self._queue is None or self._pid != os.getpid():
                 self._pid = os.getpid()
+                self._send_began, self._last_send_slow = None, False  # the parent's sends
                 self._queue = queue.Queue(maxsize=self.queue_size)
                 self._thread = threading.Thread(
                     target=self._drain,
@@ -423,6 +451,7 @@ class LineageEmitter:
                     return
                 assert isinstance(item, Mapping)
                 self._sending = True
+                self._send_began = time.monotonic()
                 transport.send(item, timeout=self.send_timeout)
                 self._sent += 1
             except Exception as exc:
@@ -430,6 +459,9 @@ class LineageEmitter:
                 self._note_failure(exc, "could not send a lineage event")
             finally:
                 with self._lock:
+                    began, self._send_began = self._send_began, None
+                    if began is not None:
+                        self._last_send_slow = time.monotonic() - began > self.flush_timeout
                     self._sending = False
                     if self._abandoned:  # close() counted it as dropped; it ended after all
                         self._abandoned = False
@@ -487,6 +519,18 @@ def _failure_kind(exc: BaseException) -> str:
     return f"{name} {status}" if isinstance(status, int) else name
 
 
+def _target_of(transport: LineageTransport | None) -> str:
+    """Which endpoint ``transport`` sends to (its ``target``), else a name of its own."""
+    target = getattr(transport, "target", None)
+    return target if isinstance(target, str) and target else f"transport@{id(transport):x}"
+
+
+def _endpoint_stalled(target: str) -> bool:
+    """True when a live emitter sending to ``target`` saw a send take longer than its bound."""
+    now = time.monotonic()
+    return any(e._target == target and e._stalled(now) for e in list(_LIVE))
+
+
 def _register_for_exit(emitter: LineageEmitter) -> None:
     global _atexit_registered
     _LIVE.add(emitter)
@@ -497,14 +541,16 @@ def _register_for_exit(emitter: LineageEmitter) -> None:
 
 
 def _close_all() -> None:
-    """At exit: close every live emitter, each bounded by its own ``flush_timeout``.
+    """At exit: close every live emitter, all within one ``flush_timeout`` (each emitter's own,
+    counted from the start of the exit flush, not from its turn).
 
     By then a handler's stream may already be closed (a test runner's capture, a daemon's
     redirected stderr); the summary is best effort, so logging's own error report is muted.
     """
     raising, logging.raiseExceptions = logging.raiseExceptions, False
     try:
+        began = time.monotonic()
         for emitter in list(_LIVE):
-            emitter.close()
+            emitter.close(timeout=max(0.0, began + emitter.flush_timeout - time.monotonic()))
     finally:
         logging.raiseExceptions = raising

@@ -8,17 +8,22 @@ file named by ``OPENLINEAGE_CONFIG``, or ``openlineage.yml`` in the working dire
 
 :func:`transport_from_env` then lets openlineage-python load that configuration its own way
 (``OpenLineageClient()``: config file, ``OPENLINEAGE__`` variables, ``OPENLINEAGE_URL``) and takes
-its transport. HTTP transports are tuned so that one send takes at most ``send_timeout`` seconds:
-the request timeout is capped, and unless the user configured ``retry`` the 5 retries with backoff
-are turned off (the emitter never re-sends; a failed event is counted and logged once per kind).
+its transport; except for a plain ``http://`` ``OPENLINEAGE_URL`` (:func:`plain_http_url`), which
+:mod:`cargohold.core.lineage.http` serves on the standard library: the same requests, without the
+cost of importing openlineage-python in every process that emits. HTTP transports are tuned so
+that one send takes at most ``send_timeout`` seconds: the request timeout is capped, and unless
+the user configured ``retry`` the 5 retries with backoff are turned off (the emitter never
+re-sends; a failed event is counted and logged once per kind).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urljoin
 
 from cargohold.core.errors import LineageError
 
@@ -28,12 +33,14 @@ __all__ = [
     "OpenLineageTransport",
     "as_lineage_transport",
     "lineage_configured",
+    "plain_http_url",
     "transport_from_env",
 ]
 
 INSTALL_HINT = "install the OpenLineage client to emit lineage: pip install cargohold[openlineage]"
 
 _TRUE = {"1", "true", "yes", "on"}
+_PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 
 
 @runtime_checkable
@@ -57,6 +64,12 @@ def lineage_configured(environ: Mapping[str, str] | None = None) -> bool:
         return True
     if any(key.startswith("OPENLINEAGE__TRANSPORT") and value for key, value in env.items()):
         return True
+    return _config_file(env)
+
+
+def _config_file(env: Mapping[str, str]) -> bool:
+    """True when openlineage-python would read a config file (``OPENLINEAGE_CONFIG``, else
+    ``openlineage.yml`` in the working directory or ``~/.openlineage``)."""
     candidates = [
         env.get("OPENLINEAGE_CONFIG") or "",
         str(Path.cwd() / "openlineage.yml"),
@@ -75,6 +88,14 @@ class OpenLineageTransport:
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.kind = str(getattr(transport, "kind", type(transport).__name__))
+
+    @property
+    def target(self) -> str:
+        """The endpoint events go to: the URL of an HTTP transport, else this transport."""
+        url = getattr(self.transport, "url", None)
+        if self.kind == "http" and isinstance(url, str):
+            return urljoin(url, str(getattr(self.transport, "endpoint", "") or ""))
+        return f"{self.kind}@{id(self.transport):x}"
 
     def send(self, event: Mapping[str, Any], *, timeout: float) -> None:
         """Convert ``event`` and emit it through the wrapped transport (which may raise)."""
@@ -104,10 +125,20 @@ def as_lineage_transport(transport: object) -> LineageTransport:
 def transport_from_env(*, send_timeout: float) -> LineageTransport:
     """The transport the standard OpenLineage configuration names, tuned to ``send_timeout``.
 
+    A plain ``http://`` ``OPENLINEAGE_URL`` (see :func:`plain_http_url`) gets
+    :class:`~cargohold.core.lineage.http.HttpLineageTransport`, which sends what openlineage-python
+    would without importing it; any other configuration gets openlineage-python's transport.
+
     Raises:
         LineageError: openlineage-python is not installed (with the install hint), or its
             configuration is invalid (a malformed file, an unknown transport type, a bad URL).
     """
+    if importlib.util.find_spec("openlineage") is None:
+        raise LineageError(INSTALL_HINT)  # the extra is what lineage needs, whatever the config
+    if plain_http_url():
+        from cargohold.core.lineage.http import HttpLineageTransport
+
+        return HttpLineageTransport.from_env()
     try:
         from openlineage.client import OpenLineageClient
     except ImportError as exc:
@@ -119,6 +150,18 @@ def transport_from_env(*, send_timeout: float) -> LineageTransport:
     transport = client.transport
     _tune(transport, send_timeout)
     return OpenLineageTransport(transport)
+
+
+def plain_http_url(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the configuration is an ``http://`` ``OPENLINEAGE_URL`` and nothing that
+    openlineage-python would prefer or add: no config file, no ``OPENLINEAGE__TRANSPORT...``
+    variable, no ``http_proxy`` / ``all_proxy`` in the environment (requests would use it)."""
+    env = os.environ if environ is None else environ
+    if not env.get("OPENLINEAGE_URL", "").strip().startswith("http://"):
+        return False
+    if any(key.startswith("OPENLINEAGE__TRANSPORT") for key in env) or _config_file(env):
+        return False
+    return not any(env.get(key) for key in _PROXY_VARIABLES)
 
 
 def _tune(transport: Any, send_timeout: float) -> None:

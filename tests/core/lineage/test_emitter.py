@@ -227,7 +227,9 @@ def test_from_env_sends_to_the_configured_receiver(
 def test_http_transport_from_env_is_tuned_to_the_send_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("OPENLINEAGE_URL", "http://127.0.0.1:9")
+    # openlineage-python's HTTP transport (a plain OPENLINEAGE_URL gets cargohold's own)
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "http")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__URL", "http://127.0.0.1:9")
     emitter = LineageEmitter.from_env(send_timeout=0.5)
     http = emitter._transport.transport  # type: ignore[union-attr]
     assert http.kind == "http"
