@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy import Connection, String, TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT
 from cargohold.core.catalog.models import UTCDateTime
 from cargohold.core.types.literals import BlobRef
 
-__all__ = ["ArtifactChildren", "insert_artifact_pg"]
+__all__ = ["ArtifactChildren", "insert_artifact_pg", "insert_artifacts_pg"]
 
 _ARTIFACT_COLUMNS = (
     "id",
@@ -122,10 +123,10 @@ def _statement(data: int, partitions: int, metadata: int, tags: int, blobs: int)
     )
 
 
-def insert_artifact_pg(
-    conn: Connection, *, row: Mapping[str, Any], children: ArtifactChildren, now: datetime
-) -> int:
-    """Insert the artifact ``row`` (without its version) and its children; returns the version."""
+def _params(
+    row: Mapping[str, Any], children: ArtifactChildren, now: datetime
+) -> tuple[TextClause, dict[str, Any]]:
+    """The statement for this artifact's shape and its parameters."""
     params: dict[str, Any] = {column: row.get(column) for column in _ARTIFACT_COLUMNS}
     params["now"] = now
     params["owner_kind"] = OWNER_ARTIFACT
@@ -139,4 +140,46 @@ def insert_artifact_pg(
     statement = _statement(
         len(children.data), len(children.partitions), len(children.metadata), len(tags), len(blobs)
     )
+    return statement, params
+
+
+def insert_artifact_pg(
+    conn: Connection, *, row: Mapping[str, Any], children: ArtifactChildren, now: datetime
+) -> int:
+    """Insert the artifact ``row`` (without its version) and its children; returns the version."""
+    statement, params = _params(row, children, now)
     return int(conn.execute(statement, params).scalar_one())
+
+
+def insert_artifacts_pg(
+    conn: Connection,
+    *,
+    rows: Sequence[tuple[Mapping[str, Any], ArtifactChildren]],
+    now: datetime,
+) -> list[int]:
+    """Insert many artifacts, in order, in the caller's transaction; returns their versions.
+
+    Consecutive artifacts of one shape go as one ``executemany`` of the statement above, which
+    psycopg pipelines (no wait for each result); the versions are then read back in one query.
+    """
+    group: list[dict[str, Any]] = []
+    current: TextClause | None = None
+    for row, children in rows:
+        statement, params = _params(row, children, now)
+        if statement is not current and group:
+            conn.execute(current, group)  # type: ignore[arg-type]
+            group = []
+        current = statement
+        group.append(params)
+    if group:
+        conn.execute(current, group)  # type: ignore[arg-type]
+    ids = [row["id"] for row, _ in rows]
+    found: dict[str, int] = dict(
+        conn.execute(
+            text("SELECT id, version FROM catalog_artifacts WHERE id = ANY(:ids)").bindparams(
+                bindparam("ids", type_=ARRAY(String))
+            ),
+            {"ids": ids},
+        ).all()
+    )
+    return [int(found[i]) for i in ids]
