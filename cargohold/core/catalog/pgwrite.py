@@ -196,10 +196,35 @@ _SOURCE = (
     ("a_sm", "source_map_index"),
     ("a_sy", "source_try_number"),
 )
-_BATCH_ARRAYS = (
-    "a_id a_pk a_pj a_mj a_r a_so a_sn a_sj a_sr a_st a_sm a_sy d_id d_name d_json p_id p_key "
-    "p_value m_id m_key m_value t_name t_id b_id b_hash b_uri b_size"
-).split()
+_BATCH_ARRAYS = [
+    "a_id",
+    "a_pk",
+    "a_pj",
+    "a_mj",
+    "a_r",
+    "a_so",
+    "a_sn",
+    "a_sj",
+    "a_sr",
+    "a_st",
+    "a_sm",
+    "a_sy",
+    "d_id",
+    "d_name",
+    "d_json",
+    "p_id",
+    "p_key",
+    "p_value",
+    "m_id",
+    "m_key",
+    "m_value",
+    "t_name",
+    "t_id",
+    "b_id",
+    "b_hash",
+    "b_uri",
+    "b_size",
+]
 
 
 def insert_artifacts_pg(
