@@ -162,10 +162,10 @@ def insert_artifact(
 def insert_artifacts(
     conn: Connection, *, dataset: Dataset, items: Sequence[NewRow], now: datetime
 ) -> list[Artifact]:
-    """Insert a batch of artifacts in order, in the caller's transaction; on PostgreSQL the
-    per-artifact statements are pipelined (:func:`~cargohold.core.catalog.pgwrite.
-    insert_artifacts_pg`). Versions are assigned in order, so two items of one partition get
-    consecutive versions."""
+    """Insert a batch of artifacts in order, in the caller's transaction: on PostgreSQL one
+    statement (:func:`~cargohold.core.catalog.pgwrite.insert_artifacts_pg`), elsewhere one
+    statement per table and artifact. Versions are assigned in order, so two items of one
+    partition get consecutive versions."""
     prepared = [_rows(dataset, item, now) for item in items]
     if conn.dialect.name == "postgresql":
         versions = insert_artifacts_pg(conn, rows=prepared, now=now)
