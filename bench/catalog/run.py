@@ -325,7 +325,7 @@ def concurrent_creates(url: str, datasets: list[DatasetID], per_writer: int) -> 
     """Creates per second from ``len(datasets)`` writer processes (one dataset each)."""
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # no inherited connections
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=_writer, args=(url, ds, per_writer, start, out)) for ds in datasets]
     for proc in procs:
