@@ -306,12 +306,13 @@ def time_datasets(dsn: str, n: int, *, largest: bool) -> list[tuple[DatasetID, s
     return [(_dataset_id(r), json.loads(r[4])[0]) for r in rows]
 
 
-def _writer(url: str, dataset: DatasetID, count: int, start: Any, out: Any) -> None:
+def _writer(url: str, dataset: DatasetID, count: int, ready: Any, start: Any, out: Any) -> None:
     """One writer process: ``count`` creates, one per transaction, into daily partitions."""
     catalog = Catalog(url=url)
     value = Literal(type=LiteralType(kind="int"), value=1)
     catalog.get_dataset(dataset=dataset)
-    start.wait()
+    ready.put(True)
+    start.wait(timeout=600)
     began = time.perf_counter()
     for i in range(count):
         catalog.create_artifact(
@@ -326,11 +327,15 @@ def concurrent_creates(url: str, datasets: list[DatasetID], per_writer: int) -> 
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # no inherited connections
-    start, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(url, ds, per_writer, start, out)) for ds in datasets]
+    ready, start, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_writer, args=(url, ds, per_writer, ready, start, out))
+        for ds in datasets
+    ]
     for proc in procs:
         proc.start()
-    time.sleep(1.0)
+    for _ in procs:
+        ready.get(timeout=600)
     began = time.perf_counter()
     start.set()
     for _ in procs:
