@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, blobs_of, register_blobs, release_blobs
 from cargohold.core.catalog.objects import Artifact, ArtifactSource, Dataset
-from cargohold.core.catalog.pgwrite import ArtifactChildren, insert_artifact_pg
+from cargohold.core.catalog.pgwrite import ArtifactChildren, insert_artifact_pg, insert_artifacts_pg
 from cargohold.core.catalog.rows import artifact_select, load_artifacts
 from cargohold.core.catalog.validation import partition_key_string
 from cargohold.core.errors import NotFoundError
@@ -39,8 +40,10 @@ from cargohold.core.types.literals import Literal
 
 __all__ = [
     "artifact_select",
+    "NewRow",
     "find_artifact",
     "insert_artifact",
+    "insert_artifacts",
     "load_artifacts",
     "next_version",
     "update_artifact",
@@ -63,6 +66,72 @@ def next_version(conn: Connection, *, dataset_uuid: str, partition_key: str) -> 
     return int(conn.execute(stmt).scalar_one())
 
 
+@dataclass(frozen=True)
+class NewRow:
+    """One validated artifact of a batch (see :func:`insert_artifacts`)."""
+
+    artifact_id: str
+    data: Mapping[str, Literal]
+    partitions: Mapping[str, str]
+    metadata: Mapping[str, str]
+    tags: Sequence[str]
+    source: ArtifactSource | None
+
+
+def _rows(dataset: Dataset, item: NewRow, now: datetime) -> tuple[dict[str, Any], ArtifactChildren]:
+    """The artifact row (without its version) and its child rows."""
+    row: dict[str, Any] = {
+        "id": item.artifact_id,
+        "dataset_id": dataset.uuid,
+        "partition_key": partition_key_string(item.partitions),
+        "partitions_json": json.dumps(dict(item.partitions), sort_keys=True),
+        "metadata_json": json.dumps(dict(item.metadata), sort_keys=True),
+        "created_at": now,
+        "updated_at": now,
+    }
+    row.update(_source_columns(item.source))
+    children = ArtifactChildren(
+        data=[{"name": n, "literal_json": lit.to_json()} for n, lit in item.data.items()],
+        partitions=[{"key": k, "value": v} for k, v in item.partitions.items()],
+        metadata=[{"key": k, "value": v} for k, v in item.metadata.items()],
+        tags=list(item.tags),
+        blobs=blobs_of(item.data.values()),
+    )
+    return row, children
+
+
+def _artifact(dataset: Dataset, item: NewRow, version: int, now: datetime) -> Artifact:
+    return Artifact(
+        id=item.artifact_id,
+        dataset=dataset.id,
+        version=version,
+        data=dict(item.data),
+        partitions=dict(item.partitions),
+        metadata=dict(item.metadata),
+        tags=tuple(sorted(item.tags)),
+        source=item.source,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _insert_other(
+    conn: Connection,
+    *,
+    dataset: Dataset,
+    row: dict[str, Any],
+    children: ArtifactChildren,
+    now: datetime,
+) -> int:
+    """Insert one artifact and its children one statement per table (SQLite)."""
+    version = next_version(conn, dataset_uuid=dataset.uuid, partition_key=row["partition_key"])
+    conn.execute(insert(m.artifacts), {**row, "version": version})
+    _insert_children(
+        conn, artifact_id=row["id"], dataset_uuid=dataset.uuid, children=children, now=now
+    )
+    return version
+
+
 def insert_artifact(
     conn: Connection,
     *,
@@ -81,44 +150,31 @@ def insert_artifact(
     statement per table. Duplicate ids and taken tags surface as IntegrityError (the caller
     translates them).
     """
-    key = partition_key_string(partitions)
-    row: dict[str, Any] = {
-        "id": artifact_id,
-        "dataset_id": dataset.uuid,
-        "partition_key": key,
-        "partitions_json": json.dumps(dict(partitions), sort_keys=True),
-        "metadata_json": json.dumps(dict(metadata), sort_keys=True),
-        "created_at": now,
-        "updated_at": now,
-    }
-    row.update(_source_columns(source))
-    children = ArtifactChildren(
-        data=[{"name": n, "literal_json": lit.to_json()} for n, lit in data.items()],
-        partitions=[{"key": k, "value": v} for k, v in partitions.items()],
-        metadata=[{"key": k, "value": v} for k, v in metadata.items()],
-        tags=list(tags),
-        blobs=blobs_of(data.values()),
-    )
+    item = NewRow(artifact_id, data, partitions, metadata, tags, source)
+    row, children = _rows(dataset, item, now)
     if conn.dialect.name == "postgresql":
         version = insert_artifact_pg(conn, row=row, children=children, now=now)
     else:
-        version = next_version(conn, dataset_uuid=dataset.uuid, partition_key=key)
-        conn.execute(insert(m.artifacts), {**row, "version": version})
-        _insert_children(
-            conn, artifact_id=artifact_id, dataset_uuid=dataset.uuid, children=children, now=now
-        )
-    return Artifact(
-        id=artifact_id,
-        dataset=dataset.id,
-        version=version,
-        data=dict(data),
-        partitions=dict(partitions),
-        metadata=dict(metadata),
-        tags=tuple(sorted(tags)),
-        source=source,
-        created_at=now,
-        updated_at=now,
-    )
+        version = _insert_other(conn, dataset=dataset, row=row, children=children, now=now)
+    return _artifact(dataset, item, version, now)
+
+
+def insert_artifacts(
+    conn: Connection, *, dataset: Dataset, items: Sequence[NewRow], now: datetime
+) -> list[Artifact]:
+    """Insert a batch of artifacts in order, in the caller's transaction: on PostgreSQL one
+    statement (:func:`~cargohold.core.catalog.pgwrite.insert_artifacts_pg`), elsewhere one
+    statement per table and artifact. Versions are assigned in order, so two items of one
+    partition get consecutive versions."""
+    prepared = [_rows(dataset, item, now) for item in items]
+    if conn.dialect.name == "postgresql":
+        versions = insert_artifacts_pg(conn, rows=prepared, now=now)
+    else:
+        versions = [
+            _insert_other(conn, dataset=dataset, row=row, children=children, now=now)
+            for row, children in prepared
+        ]
+    return [_artifact(dataset, i, v, now) for i, v in zip(items, versions, strict=True)]
 
 
 def _insert_children(

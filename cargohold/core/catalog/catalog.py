@@ -26,6 +26,7 @@ from cargohold.core.catalog.objects import (
     Artifact,
     ArtifactSource,
     Dataset,
+    NewArtifact,
     Page,
     Tag,
 )
@@ -176,6 +177,68 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             single_statement=True,  # on PostgreSQL the insert is one statement (pgwrite)
         )
         self._release_leases(blob.hash for blob in blobs_of(literals.values()))
+        return created
+
+    def create_artifacts(
+        self, *, dataset: DatasetRef, artifacts: Sequence[NewArtifact]
+    ) -> list[Artifact]:
+        """Record many artifacts of one dataset in one transaction, in order (a backfill of many
+        partitions, a multi-output step): all are created or none. Each gets the next version
+        of its partitions, as :meth:`create_artifact` gives (two of one partition in the batch
+        get consecutive versions, in order). On PostgreSQL the batch is one statement and one
+        commit, so it costs about what one create costs plus a fraction of a millisecond per
+        artifact: the way to record thousands of artifacts a second (see bench/catalog).
+
+        Raises:
+            NotFoundError: the dataset does not exist.
+            AlreadyExistsError: an artifact id exists (or repeats), or a tag is taken.
+            InvalidArgumentError: partition keys differ from the dataset's, or bad input.
+        """
+        ds = self.get_dataset(dataset=dataset)
+        items: list[_artifacts.NewRow] = []
+        for item in artifacts:
+            if not isinstance(item, NewArtifact):
+                raise InvalidArgumentError(
+                    f"create_artifacts takes NewArtifact items, got {type(item).__name__}"
+                )
+            literals = check_data(item.data, allow_empty=False)
+            self._check_blobs(literals.values())
+            source = item.source
+            if isinstance(source, RunContext):
+                source = ArtifactSource.from_context(source)
+            items.append(
+                _artifacts.NewRow(
+                    artifact_id=self._artifact_id(item.artifact_id),
+                    data=literals,
+                    partitions=check_partitions(
+                        item.partitions, expected=ds.partition_keys, dataset=str(ds.id)
+                    ),
+                    metadata=check_metadata(item.metadata),
+                    tags=sorted({check_name(tag, what="tag") for tag in item.tags}),
+                    source=source,
+                )
+            )
+        if not items:
+            return []
+        now = self.now()
+
+        def on_integrity(exc: IntegrityError) -> CargoholdError:
+            text = str(exc.orig)
+            if "catalog_tags" in text:
+                names = sorted({tag for item in items for tag in item.tags})
+                return AlreadyExistsError(
+                    f"a tag in {names} of dataset {ds.id} is already taken (or given twice in "
+                    f"the batch); tags never move silently, use move_tag to repoint one"
+                )
+            if "catalog_artifacts" in text:
+                return AlreadyExistsError(f"an artifact id of the batch already exists: {text}")
+            return CatalogError(f"could not create the artifacts: {text}")
+
+        created = self.database.write(
+            lambda conn: _artifacts.insert_artifacts(conn, dataset=ds, items=items, now=now),
+            on_integrity=on_integrity,
+        )
+        self._release_leases(blob.hash for item in items for blob in blobs_of(item.data.values()))
         return created
 
     def get_artifact(

@@ -15,7 +15,8 @@ Tables and the queries each index serves::
                                 ix (source_run_id), (source_job, source_task), (created_at, id)
     catalog_artifact_data       pk (artifact_id, name)
     catalog_artifact_partitions pk (artifact_id, key); ix (dataset_id, key, value, created_at,
-                                artifact_id): ranges, and pages of one range newest first
+                                artifact_id): ranges; ix (dataset_id, key, created_at,
+                                artifact_id, value): pages of a recent range newest first
     catalog_artifact_metadata   pk (artifact_id, key); ix (key, value)
     catalog_tags                pk (dataset_id, name); ix (artifact_id)
     catalog_reservations        pk (dataset_id, tag_name)
@@ -206,6 +207,14 @@ class ArtifactPartitionRow(Base):
             "value",
             "created_at",
             "artifact_id",
+        ),
+        Index(
+            "ix_catalog_artifact_partitions_recent",
+            "dataset_id",
+            "key",
+            "created_at",
+            "artifact_id",
+            "value",
         ),
     )
 

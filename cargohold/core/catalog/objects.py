@@ -24,6 +24,7 @@ __all__ = [
     "GCReport",
     "LineageEdge",
     "Neighbours",
+    "NewArtifact",
     "Page",
     "Read",
     "Reservation",
@@ -55,6 +56,19 @@ class Dataset:
     metadata: Mapping[str, str] = field(default_factory=dict)
     partition_keys: tuple[str, ...] = ()
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewArtifact:
+    """One artifact for :meth:`Catalog.create_artifacts`: the arguments
+    :meth:`Catalog.create_artifact` takes, less the dataset."""
+
+    data: Mapping[str, Literal]
+    partitions: Mapping[str, object] | None = None
+    metadata: Mapping[str, str] | None = None
+    tags: tuple[str, ...] = ()
+    source: ArtifactSource | RunContext | None = None
+    artifact_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

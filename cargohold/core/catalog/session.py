@@ -6,7 +6,9 @@
   SQLite (WAL, ``busy_timeout``) a write transaction starts with ``BEGIN IMMEDIATE``, so writers
   queue for the lock up front instead of failing on upgrade; reads use a deferred ``BEGIN`` and
   never block in WAL mode.
-* :meth:`Database.read` runs a read-only function and retries it once on a fresh connection when
+* :meth:`Database.read` runs a read-only function (on PostgreSQL at the server's default READ
+  COMMITTED in autocommit mode: every statement takes its own snapshot either way, and a read
+  saves the ``BEGIN`` and ``COMMIT`` round trips) and retries it once on a fresh connection when
   the first connection turns out to be dropped (a restarted server, a killed backend). A write
   is retried once too, but only when the connection died before ``COMMIT`` was sent (so the
   server rolled it back); a failure during ``COMMIT`` itself is reported, never repeated. This is
@@ -212,8 +214,11 @@ class Database:
         """
         for attempt in (1, 2):
             try:
-                with self.engine.connect() as conn, conn.begin():
-                    return fn(conn)
+                with self.engine.connect() as conn:
+                    if self._autocommit_reads(conn):
+                        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                    with conn.begin():
+                        return fn(conn)
             except DBAPIError as exc:
                 if attempt == 1 and exc.connection_invalidated and not _timed_out(exc):
                     continue
@@ -221,6 +226,16 @@ class Database:
             except SQLAlchemyError as exc:
                 raise CatalogError(f"catalog database error: {self._summary(exc)}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _autocommit_reads(self, conn: Connection) -> bool:
+        """Whether reads may skip ``BEGIN``/``COMMIT``: on PostgreSQL at READ COMMITTED (the
+        server's default, not changed by the engine's options) every statement takes its own
+        snapshot in a transaction or not, so the transaction only costs two round trips."""
+        return (
+            self.dialect == "postgresql"
+            and conn.default_isolation_level == "READ COMMITTED"
+            and "isolation_level" not in conn.get_execution_options()
+        )
 
     def _summary(self, exc: SQLAlchemyError) -> str:
         """The first line of the database's message; for a timeout, also the endpoint and the

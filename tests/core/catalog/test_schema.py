@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -131,3 +132,19 @@ def test_database_errors_are_translated(tmp_path: Path) -> None:
         catalog.create_artifact(dataset="d", data={"x": inline()})
     assert info.value.__cause__ is not None
     catalog.close()
+
+
+@pytest.mark.postgres
+def test_postgres_reads_skip_the_transaction_round_trips(postgres_url: str) -> None:
+    """At READ COMMITTED a read runs in autocommit (no BEGIN/COMMIT round trips): each
+    statement is its own transaction, so ``now()`` is that statement's start. An engine asking
+    for another isolation level keeps its transaction (one snapshot for the whole read)."""
+
+    def second_statement_starts_its_transaction(conn: Any) -> bool:
+        conn.execute(text("SELECT 1"))
+        return bool(conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one())
+
+    with Catalog(url=postgres_url) as catalog:
+        assert catalog.database.read(second_statement_starts_its_transaction)
+    with Catalog(url=postgres_url, engine_options={"isolation_level": "REPEATABLE READ"}) as rr:
+        assert not rr.database.read(second_statement_starts_its_transaction)
