@@ -31,7 +31,8 @@ from cargohold.core.storage.store import BlobInfo, Store
 from cargohold.core.types.engine import TypeEngine
 from cargohold.core.types.frame_memory import owned_memory, writable_frame
 from cargohold.core.types.literals import BlobRef, LiteralType
-from cargohold.core.types.parquet_chunks import chunk_hashes, read_verified_columns
+from cargohold.core.types.parquet_chunks import read_verified_columns
+from cargohold.core.types.parquet_writer import write_parquet
 from cargohold.core.types.transformer import TransformContext, TypeTransformer
 
 __all__ = ["TableTransformer", "read_table", "register", "resolve_table_format", "write_table"]
@@ -62,10 +63,12 @@ def write_table(
             with pa.OSFile(sink.path, "wb") as out, ipc.new_file(out, table.schema) as writer:
                 writer.write_table(table)
         else:
-            pq.write_table(
-                table, sink.path, compression="zstd", use_dictionary=_dictionary_columns(table)
-            )
-            extra["chunks"] = chunk_hashes(sink.path)
+            with open(sink.path, "wb") as out:
+                written = write_parquet(
+                    table, out, compression="zstd", use_dictionary=_dictionary_columns(table)
+                )
+            sink.content_hash = written.content_hash
+            extra["chunks"] = written.chunks
     return sink.result, extra
 
 
