@@ -43,6 +43,8 @@ ARROW_TABLE = "pyarrow.Table"
 ARROW_BATCH = "pyarrow.RecordBatch"
 POLARS_FRAME = "polars.DataFrame"
 _SERIES_COLUMN = "__cargohold_series__"
+PARQUET_COMPRESSION = "zstd"
+ARROW_COMPRESSION: str | None = None
 
 
 def write_table(
@@ -60,12 +62,16 @@ def write_table(
     table_format = resolve_table_format(table_format, store)
     with store.new_blob() as sink:
         if table_format == "arrow":
-            with pa.OSFile(sink.path, "wb") as out, ipc.new_file(out, table.schema) as writer:
+            options = ipc.IpcWriteOptions(compression=ARROW_COMPRESSION, use_threads=True)
+            with (
+                pa.OSFile(sink.path, "wb") as out,
+                ipc.new_file(out, table.schema, options=options) as writer,
+            ):
                 writer.write_table(table)
         else:
             with open(sink.path, "wb") as out:
                 written = write_parquet(
-                    table, out, compression="zstd", use_dictionary=_dictionary_columns(table)
+                    table, out, compression=PARQUET_COMPRESSION, use_dictionary=_dictionary_columns(table)
                 )
             sink.content_hash = written.content_hash
             extra["chunks"] = written.chunks
