@@ -55,8 +55,8 @@ _CMD_OFFSETS = (9, 10, 11, 14)  # data, index, dictionary page; bloom filter
 
 @dataclass(frozen=True)
 class WrittenParquet:
-    """What :func:`write_parquet` wrote: size, BLAKE3 of the bytes, and the chunk hashes
-    (as :func:`cargohold.core.types.parquet_chunks.chunk_hashes` computes them)."""
+    """What :func:`write_parquet` wrote: size, BLAKE3 of the bytes, and the chunk hashes for
+    verified partial reads (``BlobRef.extra["chunks"]``, see :meth:`_Joiner.chunk_hashes`)."""
 
     size: int
     content_hash: str
@@ -105,7 +105,7 @@ def write_parquet(
     group_rows = rows_per_group(table.schema)
     starts = range(0, table.num_rows, group_rows) if table.num_rows else range(1)
 
-    def encode(start: int) -> pa.Buffer:
+    def encode(start: int) -> _Slice:
         sink = pa.BufferOutputStream()
         piece = table.slice(start, group_rows)
         pq.write_table(
@@ -115,7 +115,7 @@ def write_parquet(
             compression=compression,
             use_dictionary=use_dictionary,
         )
-        return sink.getvalue()
+        return _Slice.of(sink.getvalue())
 
     hasher = blake3(max_threads=blake3.AUTO)
     joiner = _Joiner()
@@ -124,8 +124,7 @@ def write_parquet(
     position = len(_MAGIC)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cargohold-parquet") as pool:
         for encoded in _in_order(pool, encode, starts, ahead=threads + 1):
-            view = memoryview(encoded).cast("B")
-            body = joiner.add(view, position)
+            body = joiner.add(encoded, position)
             out.write(body)
             hasher.update(body)
             position += len(body)
@@ -134,15 +133,44 @@ def write_parquet(
     hasher.update(footer)
     position += len(footer)
     return WrittenParquet(
-        size=position, content_hash=hasher.hexdigest(), chunks=joiner.chunk_hashes()
+        size=position, content_hash=hasher.hexdigest(), chunks=joiner.chunk_hashes(footer)
     )
 
 
-def _in_order(
-    pool: ThreadPoolExecutor, work: Any, items: range, *, ahead: int
-) -> Iterator[pa.Buffer]:
+@dataclass
+class _Slice:
+    """One slice encoded as a Parquet file, parsed and its column chunks hashed (all of it on
+    the worker thread that encoded it)."""
+
+    body: memoryview  # the row groups: between the leading magic and the footer
+    metadata: list[Field]  # its FileMetaData
+    chunk_hashes: list[dict[str, str]]  # per row group: top-level column -> hash of its chunks
+
+    @classmethod
+    def of(cls, buffer: pa.Buffer) -> _Slice:
+        view = memoryview(buffer).cast("B")
+        footer_length = int.from_bytes(view[-8:-4], "little")
+        footer_start = len(view) - 8 - footer_length
+        hashes = []
+        for group in row_group_ranges(pq.ParquetFile(pa.BufferReader(buffer)).metadata):
+            hashes.append({name: _hash_spans(view, spans) for name, spans in group.items()})
+        return cls(
+            body=view[len(_MAGIC) : footer_start],
+            metadata=decode_struct(view[footer_start:-8]),
+            chunk_hashes=hashes,
+        )
+
+
+def _hash_spans(view: memoryview, spans: list[tuple[int, int]]) -> str:
+    hasher = blake3()
+    for start, length in spans:
+        hasher.update(view[start : start + length])
+    return hasher.hexdigest()
+
+
+def _in_order(pool: ThreadPoolExecutor, work: Any, items: range, *, ahead: int) -> Iterator[_Slice]:
     """``work(item)`` for each item on the pool, results in order, ``ahead`` at most in flight."""
-    pending: deque[Future[pa.Buffer]] = deque()
+    pending: deque[Future[_Slice]] = deque()
     try:
         for item in items:
             pending.append(pool.submit(work, item))
@@ -155,7 +183,7 @@ def _in_order(
             future.cancel()
 
 
-def _result(future: Future[pa.Buffer]) -> pa.Buffer:
+def _result(future: Future[_Slice]) -> _Slice:
     try:
         return future.result()
     except pa.ArrowException as exc:
@@ -163,43 +191,27 @@ def _result(future: Future[pa.Buffer]) -> pa.Buffer:
 
 
 class _Joiner:
-    """Collects the row groups of one-file slices and their hashes; writes the joined footer."""
+    """Collects the row groups of one-file slices and their hashes; makes the joined footer."""
 
     def __init__(self) -> None:
         self._first: list[Field] | None = None
         self._groups: list[list[Field]] = []
         self._rows = 0
-        self._columns: dict[str, Any] = {}
         self._group_hashes: list[dict[str, str]] = []
 
-    def add(self, encoded: memoryview, position: int) -> memoryview:
-        """Take one slice file; return its row-group bytes, to be written at ``position``."""
-        footer_length = int.from_bytes(encoded[-8:-4], "little")
-        footer_start = len(encoded) - 8 - footer_length
-        metadata = decode_struct(encoded[footer_start:-8])
+    def add(self, piece: _Slice, position: int) -> memoryview:
+        """Take one slice; return its row-group bytes, to be written at ``position``."""
         shift = position - len(_MAGIC)
-        for field in metadata:
+        for field in piece.metadata:
             if field.id == _FMD_NUM_ROWS:
                 self._rows += field.value
             elif field.id == _FMD_ROW_GROUPS:
                 for group in field.value.values:
                     self._groups.append(_shift_group(group, shift, len(self._groups)))
         if self._first is None:
-            self._first = metadata
-        self._hash_chunks(encoded, pq.ParquetFile(pa.BufferReader(encoded)).metadata)
-        return encoded[len(_MAGIC) : footer_start]
-
-    def _hash_chunks(self, encoded: memoryview, metadata: Any) -> None:
-        for group in row_group_ranges(metadata):
-            hashes: dict[str, str] = {}
-            for name, spans in group.items():
-                column = self._columns.setdefault(name, blake3(max_threads=blake3.AUTO))
-                piece = blake3()
-                for start, length in spans:
-                    column.update(encoded[start : start + length])
-                    piece.update(encoded[start : start + length])
-                hashes[name] = piece.hexdigest()
-            self._group_hashes.append(hashes)
+            self._first = piece.metadata
+        self._group_hashes.extend(piece.chunk_hashes)
+        return piece.body
 
     def footer(self) -> bytes:
         """The joined file's footer: metadata, its length, the magic."""
@@ -214,18 +226,20 @@ class _Joiner:
             for f in self._first
         ]
         metadata = encode_struct(fields)
-        self._footer = metadata + len(metadata).to_bytes(4, "little") + _MAGIC
-        return self._footer
+        return metadata + len(metadata).to_bytes(4, "little") + _MAGIC
 
-    def chunk_hashes(self) -> dict[str, Any]:
-        """The hashes :func:`~cargohold.core.types.parquet_chunks.chunk_hashes` would compute."""
-        footer = blake3()
-        footer.update(self._footer)
-        out: dict[str, Any] = {
-            "footer": footer.hexdigest(),
-            "columns": {name: hasher.hexdigest() for name, hasher in self._columns.items()},
-        }
-        if len(self._group_hashes) > 1:
+    def chunk_hashes(self, footer: bytes) -> dict[str, Any]:
+        """The hashes a verified read checks: the footer's, and each column chunk's per row
+        group (``row_groups``); with one row group, per column (``columns``), which is the
+        same hash. A blob of several row groups records no whole-column hashes: hashing every
+        byte a third time would cost as much as encoding it on a loaded machine, and readers
+        verify chunk by chunk."""
+        hasher = blake3()
+        hasher.update(footer)
+        out: dict[str, Any] = {"footer": hasher.hexdigest()}
+        if len(self._group_hashes) == 1:
+            out["columns"] = self._group_hashes[0]
+        else:
             out["row_groups"] = self._group_hashes
         return out
 

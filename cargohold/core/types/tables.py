@@ -71,7 +71,10 @@ def write_table(
         else:
             with open(sink.path, "wb") as out:
                 written = write_parquet(
-                    table, out, compression=PARQUET_COMPRESSION, use_dictionary=_dictionary_columns(table)
+                    table,
+                    out,
+                    compression=PARQUET_COMPRESSION,
+                    use_dictionary=_dictionary_columns(table),
                 )
             sink.content_hash = written.content_hash
             extra["chunks"] = written.chunks

@@ -24,6 +24,16 @@ from cargohold.core.types.thrift_compact import decode_struct, encode_struct
 ROWS = 100_003
 
 
+@pytest.fixture
+def hold(tmp_path: Path) -> Cargohold:
+    """A hold writing Parquet (on a local store the default is Arrow IPC)."""
+    return Cargohold(
+        store_url=f"file://{tmp_path}/store",
+        catalog_url=f"sqlite:///{tmp_path}/catalog.db",
+        table_format="parquet",
+    )
+
+
 def wide_frame(rows: int = ROWS) -> pd.DataFrame:
     """40 columns (a row is ~400 raw bytes), so a row group holds 32,768 rows: 4 groups."""
     rng = np.random.default_rng(7)
@@ -49,7 +59,8 @@ def blob_path(hold: Cargohold, literal: Any) -> str:
 def test_a_frame_round_trips_through_several_row_groups(hold: Cargohold) -> None:
     frame = wide_frame()
     literal = hold.put(frame)
-    assert literal.blob is not None and literal.blob.format == "parquet"
+    assert literal.blob is not None
+    assert literal.blob.format == "parquet"
     assert pq.ParquetFile(blob_path(hold, literal)).metadata.num_row_groups == 4
     pd.testing.assert_frame_equal(hold.get(literal), frame)
 
@@ -60,7 +71,8 @@ def test_the_same_input_gives_the_same_bytes_whatever_the_threads() -> None:
     table = pa.Table.from_pandas(wide_frame(), preserve_index=None)
     one, written_one = encode(table, threads=1)
     four, written_four = encode(table, threads=4)
-    assert one == four and written_one == written_four
+    assert one == four
+    assert written_one == written_four
     reference = io.BytesIO()
     pq.write_table(
         table,
@@ -75,7 +87,8 @@ def test_the_same_input_gives_the_same_bytes_whatever_the_threads() -> None:
 def test_the_same_frame_is_stored_once(hold: Cargohold) -> None:
     frame = wide_frame()
     first, second = hold.put(frame), hold.put(frame.copy())
-    assert first.blob is not None and second.blob is not None
+    assert first.blob is not None
+    assert second.blob is not None
     assert first.blob.uri == second.blob.uri
 
 
@@ -88,8 +101,12 @@ def test_hash_and_chunk_hashes_computed_while_writing_match_the_file(tmp_path: P
 
     assert written.size == len(data)
     assert written.content_hash == hash_file(str(path))
-    assert written.chunks == chunk_hashes(str(path))
+    from_file = chunk_hashes(str(path))  # what the single-threaded path recorded
+    assert written.chunks == {"footer": from_file["footer"], "row_groups": from_file["row_groups"]}
     assert len(written.chunks["row_groups"]) == 4
+    small, one_group = encode(table.slice(0, 10), threads=2)
+    path.write_bytes(small)
+    assert one_group.chunks == chunk_hashes(str(path))  # one group: a hash per column
 
 
 def test_the_blob_is_one_parquet_file_for_pyarrow_polars_and_duckdb(hold: Cargohold) -> None:
