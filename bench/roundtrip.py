@@ -185,12 +185,15 @@ CANDIDATES: dict[str, Callable[[Path], Candidate]] = {
 }
 
 
-def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float]:
-    """One put and one get: (put seconds, get seconds). Memory is measured apart (below)."""
+def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float, float]:
+    """One put and one get: (put seconds, get seconds, CPU seconds of this process's threads
+    over both). CPU time does not grow with the machine's load as wall time does: on a shared
+    machine it tells the work done from the wait for a core. Memory is measured apart."""
     workdir = Path(tempfile.mkdtemp(prefix="cargohold-bench-"))
     try:
         put, get = CANDIDATES[name](workdir)
         gc.collect()
+        cpu = time.process_time()
         start = time.perf_counter()
         handle = put(frame)
         put_seconds = time.perf_counter() - start
@@ -198,9 +201,10 @@ def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float]:
         start = time.perf_counter()
         loaded = get(handle)
         get_seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu
         assert len(loaded) == len(frame), f"{name} returned {len(loaded)} rows"
         del loaded
-        return put_seconds, get_seconds
+        return put_seconds, get_seconds, cpu_seconds
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -209,15 +213,16 @@ def run_all(names: list[str], frame: pd.DataFrame, repeat: int) -> dict[str, dic
     """Warm every candidate up on a small frame, then run them round-robin ``repeat`` times."""
     for name in names:
         run_once(name, frame.head(10_000))
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     for _ in range(repeat):
         for name in names:
             samples[name].append(run_once(name, frame))
     return {
         name: {
-            "put": statistics.median(put for put, _ in rows),
-            "get": statistics.median(get for _, get in rows),
-            "total": statistics.median(put + get for put, get in rows),
+            "put": statistics.median(put for put, _, _ in rows),
+            "get": statistics.median(get for _, get, _ in rows),
+            "total": statistics.median(put + get for put, get, _ in rows),
+            "cpu": statistics.median(cpu for _, _, cpu in rows),
         }
         for name, rows in samples.items()
     }
@@ -345,13 +350,21 @@ def verdicts(
             continue
         if at_most is not None:
             value = results[ours]["total"] / results[peer]["total"]
+            cpu = results[ours]["cpu"] / results[peer]["cpu"]
             verdict = "met" if value <= at_most else "NOT met"
-            lines.append(f"  {ours} / {peer} time: {value:.2f}x (target <= {at_most}: {verdict})")
+            lines.append(
+                f"  {ours} / {peer} time: {value:.2f}x (target <= {at_most}: {verdict}); "
+                f"CPU time {cpu:.2f}x"
+            )
         else:
             assert at_least is not None
             value = results[peer]["total"] / results[ours]["total"]
+            cpu = results[peer]["cpu"] / results[ours]["cpu"]
             verdict = "met" if value >= at_least else "NOT met"
-            lines.append(f"  {peer} / {ours} time: {value:.2f}x (target >= {at_least}: {verdict})")
+            lines.append(
+                f"  {peer} / {ours} time: {value:.2f}x (target >= {at_least}: {verdict}); "
+                f"CPU time {cpu:.2f}x"
+            )
     for name in ("cargohold", "cargohold parquet"):
         if name in memory and memory[name]["peak_over_frame"] == memory[name]["peak_over_frame"]:
             peak = memory[name]["peak_over_frame"]
@@ -435,7 +448,7 @@ def main() -> None:
     }
     ours = results.get("cargohold")
     header = (
-        f"{'candidate':<24}{'put s':>8}{'get s':>8}{'total s':>9}{'vs cargohold':>14}"
+        f"{'candidate':<24}{'put s':>8}{'get s':>8}{'total s':>9}{'cpu s':>8}{'vs cargohold':>14}"
         f"{'peak mem/frame':>16}{'transient/frame':>17}"
     )
     print(header)
@@ -443,7 +456,7 @@ def main() -> None:
     for name, row in results.items():
         ratio = row["total"] / ours["total"] if ours else float("nan")
         print(
-            f"{name:<24}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}"
+            f"{name:<24}{row['put']:>8.2f}{row['get']:>8.2f}{row['total']:>9.2f}{row['cpu']:>8.2f}"
             f"{ratio:>13.2f}x{memory[name]['peak_over_frame']:>16.2f}"
             f"{memory[name]['transient']:>17.2f}"
         )

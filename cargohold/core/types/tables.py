@@ -130,8 +130,12 @@ def read_table(ref: BlobRef, store: Store, columns: Sequence[str] | None = None)
             table = ipc.open_file(pa.BufferReader(_read_blob(ref, store))).read_all()
             return table.select(wanted) if wanted is not None else table
         if store.is_local:
+            # No pre-buffering: on a local file it only adds a copy of the compressed column
+            # chunks to the peak (measured: 1.67x -> 1.43x the frame for a read to pandas)
             return pq.read_table(
-                store.local_blob_path(ref.uri, expected_hash=ref.hash), columns=wanted
+                store.local_blob_path(ref.uri, expected_hash=ref.hash),
+                columns=wanted,
+                pre_buffer=False,
             )
         return pq.read_table(pa.BufferReader(_read_blob(ref, store)), columns=wanted)
     except CargoholdError:
