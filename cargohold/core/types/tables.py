@@ -1,7 +1,9 @@
 """Transformers for tables: pandas DataFrame and Series, pyarrow Table and RecordBatch, polars.
 
-Every table goes through Arrow and is stored as one blob: Parquet (zstd, page checksums) by
-default, or Arrow IPC when the table format is ``arrow``. Any table literal loads as any table
+Every table goes through Arrow and is stored as one blob. The default table format ``auto`` is
+Arrow IPC (uncompressed) on a local store and Parquet (zstd, row groups encoded on every core,
+see :mod:`cargohold.core.types.parquet_writer`) on object stores: the fastest put+get measured
+for each (``bench/roundtrip.py``; figures in the README's performance section). Any table literal loads as any table
 type (a Parquet blob written from pandas loads as pyarrow or polars with ``as_type=``), and a
 reader that passes ``columns=`` reads only those columns.
 
