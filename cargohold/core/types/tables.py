@@ -3,9 +3,10 @@
 Every table goes through Arrow and is stored as one blob. The default table format ``auto`` is
 Arrow IPC (uncompressed) on a local store and Parquet (zstd, row groups encoded on every core,
 see :mod:`cargohold.core.types.parquet_writer`) on object stores: the fastest put+get measured
-for each (``bench/roundtrip.py``; figures in the README's performance section). Any table literal loads as any table
-type (a Parquet blob written from pandas loads as pyarrow or polars with ``as_type=``), and a
-reader that passes ``columns=`` reads only those columns.
+for each (``bench/roundtrip.py``; figures in the README's performance section).
+
+Any table literal loads as any table type (a Parquet blob written from pandas loads as pyarrow
+or polars with ``as_type=``), and a reader that passes ``columns=`` reads only those columns.
 
 pandas metadata rides along in the Arrow schema, so the index, categoricals, nullable and
 tz-aware dtypes and pandas 3's ``str`` dtype come back as they were (``string[python]`` comes
