@@ -8,9 +8,10 @@ Variables and the settings they fill:
 - ``CARGOHOLD_CATALOG_URL``: catalog_url (default ``sqlite:///{home}/catalog.db``)
 - ``CARGOHOLD_INLINE_LIMIT``: inline_limit in bytes (default ``65536``)
 - ``CARGOHOLD_ALLOW_PICKLE``: allow_pickle (default ``false``)
-- ``CARGOHOLD_TABLE_FORMAT``: table_format, ``parquet`` (default), ``arrow`` (Arrow IPC) or
-  ``auto`` (Arrow IPC on a local store, where a load is a memory map; Parquet on object stores,
-  where size on the wire counts)
+- ``CARGOHOLD_TABLE_FORMAT``: table_format, ``auto`` (default: Arrow IPC, uncompressed, on a
+  local store, where a load is a memory map; Parquet zstd, encoded on every core, on object
+  stores, where size on the wire counts), ``parquet`` or ``arrow`` (Arrow IPC). Chosen by
+  measurement (``bench/roundtrip.py``, figures in the README's performance section)
 - ``CARGOHOLD_PROJECT``: project (default ``default``)
 - ``CARGOHOLD_DOMAIN``: domain (default ``development``)
 - ``OPENLINEAGE_NAMESPACE`` (the standard OpenLineage setting, also read by Airflow's provider),
@@ -107,7 +108,7 @@ class Settings:
     store_options: Mapping[str, Any] = field(default_factory=dict)
     inline_limit: int = DEFAULT_INLINE_LIMIT
     allow_pickle: bool = False
-    table_format: TableFormat = "parquet"
+    table_format: TableFormat = "auto"
     project: str = "default"
     domain: str = "development"
     lineage_namespace: str = "default"
@@ -169,7 +170,7 @@ class Settings:
             "store_options": _json_object(env, "CARGOHOLD_STORE_OPTIONS"),
             "inline_limit": _integer(env, "CARGOHOLD_INLINE_LIMIT", DEFAULT_INLINE_LIMIT),
             "allow_pickle": _boolean(env, "CARGOHOLD_ALLOW_PICKLE", False),
-            "table_format": env.get("CARGOHOLD_TABLE_FORMAT") or "parquet",
+            "table_format": env.get("CARGOHOLD_TABLE_FORMAT") or "auto",
             "project": env.get("CARGOHOLD_PROJECT") or "default",
             "domain": env.get("CARGOHOLD_DOMAIN") or "development",
             "lineage_namespace": env.get("OPENLINEAGE_NAMESPACE")

@@ -69,6 +69,9 @@ class BlobSink:
     def __init__(self, path: str) -> None:
         self.path = path
         self.info: BlobInfo | None = None
+        self.content_hash: str | None = None
+        """The BLAKE3 of the bytes written, for a writer that hashed them as it wrote them (the
+        commit then does not read the file again to hash it)."""
 
     @property
     def result(self) -> BlobInfo:
@@ -195,7 +198,7 @@ class Store(FileAPI):
                     f"writing a blob for {self.url} into {path} failed: {exc}; check the free "
                     f"space and permissions there"
                 ) from exc
-            sink.info = self._commit_file(path, consume=True)
+            sink.info = self._commit_file(path, consume=True, known_hash=sink.content_hash)
         finally:
             if os.path.exists(path):
                 os.unlink(path)
@@ -232,9 +235,11 @@ class Store(FileAPI):
             raise BlobNotFoundError(f"no such local file to store: {local_path}")
         return self._commit_file(local_path, consume=False)
 
-    def _commit_file(self, local_path: str, *, consume: bool) -> BlobInfo:
+    def _commit_file(
+        self, local_path: str, *, consume: bool, known_hash: str | None = None
+    ) -> BlobInfo:
         size = os.path.getsize(local_path)
-        digest = hash_file(local_path) if size else hash_bytes(b"")
+        digest = known_hash or (hash_file(local_path) if size else hash_bytes(b""))
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
         if self.lease is not None:

@@ -29,6 +29,10 @@ def owned_memory(table: pa.Table) -> Memory:
     still released as ``to_pandas`` converts them."""
     found: dict[int, tuple[int, int, pa.Buffer]] = {}
     for column in table.columns:
+        if column.num_chunks != 1:
+            # several chunks (a Parquet read of several row groups): pandas gets a fresh copy,
+            # and holding the chunks would keep them from being released as they convert
+            continue
         kind = column.type
         if not (
             pa.types.is_integer(kind)

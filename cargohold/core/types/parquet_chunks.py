@@ -1,8 +1,10 @@
 """Verified column reads of Parquet blobs.
 
 Reading a few columns must not read (or hash) the whole blob, yet every byte read must be
-verified. At write time we record one BLAKE3 hash per top-level column, over its column chunks
-in row-group order, and one for the footer. A column read fetches only the footer and the chunks
+verified. At write time we record a BLAKE3 hash of the footer and, per row group, one of each
+top-level column's chunks (``row_groups``; a blob of one row group, or one written by
+:func:`chunk_hashes` before the parallel writer, records one hash per column over its chunks in
+row-group order instead, ``columns``). A column read fetches only the footer and the chunks
 of the wanted columns, verifies them, and hands pyarrow a sparse file that serves exactly those
 verified bytes: pyarrow never sees an unverified byte, on a local disk or over S3.
 """
@@ -156,17 +158,31 @@ def read_verified_columns(ref: BlobRef, store: Store, columns: Sequence[str]) ->
         _check(ref, "footer", _hash_ranges([footer]), recorded["footer"])
         metadata = pq.ParquetFile(SparseFile(size, {footer_start: footer})).metadata
         pieces = {footer_start: footer}
-        spans = _column_ranges(metadata)
-        for name in columns:
-            if name not in recorded["columns"]:
-                raise SerializationError(f"column {name!r} has no recorded hash in {ref.uri}")
+
+        def fetch(spans: list[tuple[int, int]]) -> list[bytes]:
             chunks = []
-            for start, length in spans[name]:
+            for start, length in spans:
                 handle.seek(start)
-                data = handle.read(length)
-                pieces[start] = data
-                chunks.append(data)
-            _check(ref, f"column {name!r}", _hash_ranges(chunks), recorded["columns"][name])
+                chunks.append(handle.read(length))
+                pieces[start] = chunks[-1]
+            return chunks
+
+        per_group = recorded.get("row_groups")
+        if per_group is not None:  # one hash per column chunk
+            groups = row_group_ranges(metadata)
+            for name in columns:
+                if any(name not in hashes for hashes in per_group):
+                    raise SerializationError(f"column {name!r} has no recorded hash in {ref.uri}")
+                for index, (group, hashes) in enumerate(zip(groups, per_group, strict=True)):
+                    actual = _hash_ranges(fetch(group[name]))
+                    _check(ref, f"column {name!r}, row group {index}", actual, hashes[name])
+        else:  # one hash per column, over its chunks in row-group order
+            spans = _column_ranges(metadata)
+            for name in columns:
+                if name not in recorded["columns"]:
+                    raise SerializationError(f"column {name!r} has no recorded hash in {ref.uri}")
+                actual = _hash_ranges(fetch(spans[name]))
+                _check(ref, f"column {name!r}", actual, recorded["columns"][name])
     return pq.read_table(SparseFile(size, pieces), columns=list(columns))
 
 

@@ -86,7 +86,7 @@ class TransformContext:
     engine: TypeEngine
     store: Store
     inline_limit: int
-    table_format: str = "parquet"
+    table_format: str = "auto"
     allow_pickle: bool = False
     columns: Sequence[str] | None = None
     allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
