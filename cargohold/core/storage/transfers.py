@@ -14,8 +14,9 @@ The first request asks for the first part and learns the object's size from its 
 small object costs one request.
 
 Every request is bounded by the filesystem's botocore ``connect_timeout``, ``read_timeout`` and
-``retries`` (see :func:`~cargohold.core.storage.filesystems.resolve`); these functions wait on
-nothing else.
+``retries`` (see :func:`~cargohold.core.storage.filesystems.resolve`); the read timeout also ends
+a part whose body a stopped server no longer reads (tests/core/storage/test_parallel_transfers.py
+freezes the server mid-part). These functions wait on nothing else.
 """
 
 from __future__ import annotations
