@@ -5,6 +5,7 @@ source or a timeout mid-upload leaves no visible blob and no incomplete multipar
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -214,6 +215,53 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
         assert len(report.multipart_uploads) <= 1
         assert watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
         assert not store.fs.exists(key)
+
+
+class _Interrupted(BaseException):
+    """What the test's signal handler raises in the main thread (like KeyboardInterrupt)."""
+
+
+def _when_a_part_is_stored(server: S3Server, bucket: str, then: Any) -> threading.Thread:
+    """Call ``then()`` from a thread as soon as an upload in ``bucket`` has a stored part."""
+    watcher = _client(server, timeout=2)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for upload in watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                parts = watcher.list_parts(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                if parts.get("Parts"):
+                    then()
+                    return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_an_interrupted_upload_is_aborted(s3_server: S3Server) -> None:
+    data = os.urandom(8 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        thread = _when_a_part_is_stored(
+            s3_server, bucket, lambda: os.kill(os.getpid(), signal.SIGUSR1)
+        )
+        with pytest.raises(_Interrupted):
+            store.put_bytes(data)
+        thread.join(5)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert not store.fs.exists(store._blob_path(hash_bytes(data)))
+    assert _uploads(s3_server, bucket) == []  # the cancelled upload was aborted
 
 
 def test_bad_part_settings_are_refused(s3_server: S3Server) -> None:
