@@ -46,7 +46,9 @@ from tests.support.services import free_port, moto_s3  # noqa: E402
 MB = 1 << 20
 
 
-def start_proxy(target: str, one_way_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_proxy(
+    target: str, one_way_ms: float, connection_mbps: float = 0.0
+) -> tuple[subprocess.Popen[bytes], str]:
     """bench/support/latency_proxy.py in front of ``target``; returns the process and its URL."""
     port = free_port()
     proxy = subprocess.Popen(
@@ -59,6 +61,8 @@ def start_proxy(target: str, one_way_ms: float) -> tuple[subprocess.Popen[bytes]
             target.split("://", 1)[1],
             "--delay-ms",
             str(one_way_ms),
+            "--connection-mbps",
+            str(connection_mbps),
         ],
         stderr=subprocess.DEVNULL,
     )
@@ -141,6 +145,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rtt-ms", type=float, default=20.0)
     parser.add_argument("--moto-disk", action="store_true", help="keep moto's disk spill")
+    parser.add_argument(
+        "--connection-mbps",
+        type=float,
+        default=0.0,
+        help="also measure through the proxy with each connection capped to this rate (MiB/s)",
+    )
     args = parser.parse_args()
     if not args.moto_disk:
         os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(4 * args.mb * MB)
@@ -158,6 +168,12 @@ def main() -> None:
         watched = [moto, psutil.Process(proxy.pid), psutil.Process()]
         try:
             endpoints = {"loopback": server.endpoint_url, f"{args.rtt_ms:g} ms RTT": proxied}
+            if args.connection_mbps:
+                capped, capped_url = start_proxy(
+                    server.endpoint_url, args.rtt_ms / 2, args.connection_mbps
+                )
+                watched.append(psutil.Process(capped.pid))
+                endpoints[f"{args.connection_mbps:g} MB/s/conn"] = capped_url
             candidates: dict[tuple[str, str], Transfer] = {}
             for label, endpoint in endpoints.items():
                 candidates[(label, "s3fs single")] = raw_s3fs(
@@ -203,8 +219,9 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            proxy.terminate()
-            proxy.wait(timeout=10)
+            for process in (proxy, capped) if args.connection_mbps else (proxy,):
+                process.terminate()
+                process.wait(timeout=10)
     os.unlink(source)
     os.rmdir(work)
     print(f"load after: {load()}")
