@@ -303,7 +303,7 @@ class Store(FileAPI):
             concurrency=self.concurrency,
         )
 
-    def _download(self, path: str, write: Callable[[bytes], object]) -> transfers.Download:
+    def _download(self, path: str, write: Callable[[bytearray], object]) -> transfers.Download:
         return transfers.download(
             self.fs, path, write=write, part_size=self.part_size, concurrency=self.concurrency
         )
@@ -383,12 +383,12 @@ class Store(FileAPI):
         """
         path = self._path(uri)
         if self.parallel:
-            chunks: list[bytes] = []
+            chunks: list[bytearray] = []
             with storage_errors(f"reading {uri}"):
                 got = self._download(path, chunks.append)
             if expected_hash is not None and got.hash != expected_hash:
                 raise CorruptDataError(uri, expected_hash, got.hash)
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)
         with storage_errors(f"reading {uri}"):
             data: bytes = self.fs.cat_file(path)
         if expected_hash is not None:

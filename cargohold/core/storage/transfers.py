@@ -55,6 +55,7 @@ MIN_PART_SIZE = 5 << 20
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
 _ABORT_GRACE = 5.0
+_READ = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ def download(
     fs: Any,
     path: str,
     *,
-    write: Callable[[bytes], object],
+    write: Callable[[bytearray], object],
     part_size: int = DEFAULT_PART_SIZE,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Download:
@@ -249,16 +250,16 @@ async def _download(
     bucket: str,
     key: str,
     extra: dict[str, Any],
-    write: Callable[[bytes], object],
+    write: Callable[[bytearray], object],
     part_size: int,
     concurrency: int,
 ) -> Download:
-    async def fetch(start: int, end: int | None) -> tuple[bytes, int]:
+    async def fetch(start: int, end: int | None) -> tuple[bytearray, int]:
         span = {} if end is None else {"Range": f"bytes={start}-{end}"}
         answer = await fs._call_s3("get_object", Bucket=bucket, Key=key, **span, **extra)
         body = answer["Body"]
         try:
-            data: bytes = await body.read()
+            data = await _read_body(body, int(answer.get("ContentLength") or 0))
         finally:
             body.close()
         return data, _total_size(answer, len(data))
@@ -271,7 +272,7 @@ async def _download(
             raise
         first, size = await fetch(0, None)  # S3 refuses any range of an empty object
     ranges = [(s, min(s + part_size, size) - 1) for s in range(len(first), size, part_size)]
-    window: list[asyncio.Task[tuple[bytes, int]]] = []
+    window: list[asyncio.Task[tuple[bytearray, int]]] = []
     following = iter(ranges)
 
     def refill() -> None:
@@ -304,7 +305,27 @@ async def _download(
     return Download(size=size, hash=hasher.hexdigest())
 
 
-def _consume(hasher: Any, write: Callable[[bytes], object], chunk: bytes) -> None:
+async def _read_body(body: Any, length: int) -> bytearray:
+    """A response body read into one buffer of its announced length (reading it whole would hold
+    its pieces and their join, twice the part)."""
+    buffer = bytearray(length)
+    view = memoryview(buffer)
+    filled = 0
+    while filled < length:
+        piece = await body.read(min(_READ, length - filled))
+        if not piece:
+            break
+        view[filled : filled + len(piece)] = piece
+        filled += len(piece)
+    rest = await body.read()  # a body longer than announced (never from S3): keep it all
+    view.release()
+    if filled < length:
+        del buffer[filled:]
+    buffer += rest
+    return buffer
+
+
+def _consume(hasher: Any, write: Callable[[bytearray], object], chunk: bytearray) -> None:
     hasher.update(chunk)
     write(chunk)
 
