@@ -7,6 +7,8 @@ moto's S3 server runs in its own process over real HTTP; each endpoint is measur
   loopback   straight to moto
   proxy      through bench/support/latency_proxy.py adding a 20 ms round trip (10 ms each way),
              as a real object store answers
+  capped     with ``--connection-mbps N``: the same proxy, each connection also held to N MiB/s
+             (real S3 serves one connection at tens of MB/s: what parallel parts work around)
 Candidates, interleaved in every round (the machine is shared and noisy; medians are reported):
   s3fs single    raw s3fs, one stream: ``S3FileSystem(max_concurrency=1)``, put_file / get_file
                  (its multipart upload sends 50 MiB parts one after the other)
@@ -18,6 +20,10 @@ moto keeps objects over 5 MB in temporary files on disk and copies a whole objec
 ranged GET; ``--moto-memory`` (the default) sets ``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE`` so objects
 stay in memory, which takes the shared disk out of the figures (``--moto-disk`` keeps moto's
 default). The same server serves every candidate either way.
+
+Prints per round and as medians: wall time, MB/s, the ratio to the single stream, moto's CPU
+seconds and the CPU seconds of moto + proxies + this process (steadier than wall time on a busy
+machine), and the most that hiding every round trip of the single stream could gain.
 """
 
 from __future__ import annotations
