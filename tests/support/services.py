@@ -128,11 +128,12 @@ def require_postgres() -> None:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """Create a fresh database on the local server, yield its SQLAlchemy URL, drop it after."""
+def postgres_database(*, prefix: str = "cargohold_test_") -> Iterator[str]:
+    """Create a fresh database (named ``prefix`` + random hex) on the local server, yield its
+    SQLAlchemy URL, drop it after."""
     import sqlalchemy as sa
 
-    name = f"cargohold_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
