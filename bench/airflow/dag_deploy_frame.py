@@ -3,9 +3,9 @@
 
 The run's conf sets the row count (``{"rows": 10000000}``; the 1-row baseline is the same DAG
 with ``{"rows": 1}``) and the random seed (each run a new one, so no run finds its bytes already
-stored by an earlier one: cargohold's content-addressed store would skip the write). Each task records how long its own code took (building the frame; the
-consumer's check) through :mod:`bench.airflow.timed_xcom`, so the bench can tell that time apart
-from the XCom backend's.
+stored by an earlier one: cargohold's content-addressed store would skip the write). Each task
+records how long its own code took (building the frame; the consumer's check) through
+:mod:`bench.airflow.timed_xcom`, so the bench can tell that time apart from the XCom backend's.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,7 @@ TIMED_CARGOHOLD = "bench.airflow.timed_xcom.TimedCargohold"
 TIMED_COMMON_IO = "bench.airflow.timed_xcom.TimedObjectStorage"
 PEER = "common-io"
 RUN_TIMEOUT = 1800.0
+DROP_TIMEOUT = 120.0
 
 
 @dataclass
@@ -190,7 +192,9 @@ def _table(candidates: list[Candidate], rows: int) -> str:
     ]
 
     def row(label: str, key: str) -> None:
-        lines.append(f"| {label} | " + " | ".join(f"{sums[c.name][key]:.2f}" for c in candidates) + " |")
+        lines.append(
+            f"| {label} | " + " | ".join(f"{sums[c.name][key]:.2f}" for c in candidates) + " |"
+        )
 
     row("producer task (big)", "produce_big")
     row("consumer task (big)", "consume_big")
@@ -225,55 +229,50 @@ def main() -> int:
     parser.add_argument(
         "--cargohold-formats",
         default="default",
-        help="comma-separated CARGOHOLD_TABLE_FORMAT values, one deployment each ('default': unset)",
+        help="CARGOHOLD_TABLE_FORMAT values, comma-separated, a deployment each ('default': unset)",
     )
     parser.add_argument("--json", type=Path, help="write every sample here")
     args = parser.parse_args()
     formats = [f.strip() for f in args.cargohold_formats.split(",") if f.strip()]
     require_postgres()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # run every finally: stop the deployments
     loads = [f"start: {_load()}"]
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-airflow-deploy-") as tmp, ExitStack() as stack:
+    # the databases outlive the deployments (the inner stack stops every process first); the
+    # results are printed before any database is dropped
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-airflow-deploy-") as tmp,
+        ExitStack() as databases,
+    ):
         root = Path(tmp)
         dags = root / "dags"
         dags.mkdir()
         shutil.copy(DAG_FILE, dags / DAG_FILE.name)
-        catalogs = [
-            stack.enter_context(postgres_database(prefix="deploybench_")) for _ in formats
-        ]
-        candidates = _candidates(root, formats, catalogs)
-        for candidate in candidates:
-            metadata_url = stack.enter_context(postgres_database(prefix="deploybench_"))
-            candidate.deployment = stack.enter_context(
-                airflow_deployment(
-                    root / candidate.name / "deployment",
-                    metadata_url=metadata_url,
-                    dags_folder=dags,
-                    extra_env=candidate.env,
-                    triggerer=False,
-                )
+
+        def database() -> str:
+            return databases.enter_context(
+                postgres_database(prefix="deploybench_", drop_timeout=DROP_TIMEOUT)
             )
-            candidate.deployment.rest.wait_for_dags([DAG_ID], timeout=300)
-            print(f"[{time.monotonic() - started:.0f}s] {candidate.name} deployment up", flush=True)
-        for candidate in candidates:  # warm-up: first imports, first connections
-            _one_run(candidate, 1, 0)
-        loads.append(f"after start-up: {_load()}")
-        seed = 1
-        for i in range(args.repeat):
-            order = candidates if i % 2 == 0 else candidates[::-1]
-            for rows in (args.rows, 1) if i % 2 == 0 else (1, args.rows):
-                for candidate in order:
-                    sample = _one_run(candidate, rows, seed)
-                    seed += 1
-                    candidate.samples.append(sample)
-                    print(
-                        f"[{time.monotonic() - started:.0f}s] repeat {i + 1} {candidate.name} "
-                        f"rows={rows:,}: {json.dumps(sample.durations)} "
-                        f"{json.dumps(sample.timings)} load {_load()}",
-                        flush=True,
+
+        candidates = _candidates(root, formats, [database() for _ in formats])
+        metadata_urls = [database() for _ in candidates]
+        with ExitStack() as deployments:
+            for candidate, metadata_url in zip(candidates, metadata_urls, strict=True):
+                candidate.deployment = deployments.enter_context(
+                    airflow_deployment(
+                        root / candidate.name / "deployment",
+                        metadata_url=metadata_url,
+                        dags_folder=dags,
+                        extra_env=candidate.env,
+                        triggerer=False,
                     )
+                )
+                candidate.deployment.rest.wait_for_dags([DAG_ID], timeout=300)
+                print(f"[{time.monotonic() - started:.0f}s] {candidate.name} up", flush=True)
+            _measure(candidates, rows=args.rows, repeat=args.repeat, started=started)
         loads.append(f"end: {_load()}")
-        table = _table(candidates, args.rows)
+        print(_table(candidates, args.rows))
+        print("load average (1, 5, 15 min): " + "; ".join(loads), flush=True)
         if args.json:
             args.json.write_text(
                 json.dumps(
@@ -281,17 +280,38 @@ def main() -> int:
                         "rows": args.rows,
                         "repeat": args.repeat,
                         "load": loads,
-                        "samples": {
-                            c.name: [s.__dict__ for s in c.samples] for c in candidates
-                        },
+                        "samples": {c.name: [s.__dict__ for s in c.samples] for c in candidates},
                         "summary": {c.name: _summary(c, args.rows) for c in candidates},
                     },
                     indent=2,
                 )
             )
-    print(table)
-    print("load average (1, 5, 15 min): " + "; ".join(loads))
     return 0
+
+
+def _measure(candidates: list[Candidate], *, rows: int, repeat: int, started: float) -> None:
+    """A warm-up run on each deployment, then ``repeat`` rounds of a big and a 1-row run on
+    each, one run at a time, the order of deployments and of sizes alternating."""
+    for candidate in candidates:  # first imports, first connections
+        _one_run(candidate, 1, 0)
+    seed = 1
+    for i in range(repeat):
+        order = candidates if i % 2 == 0 else candidates[::-1]
+        for size in (rows, 1) if i % 2 == 0 else (1, rows):
+            for candidate in order:
+                sample = _one_run(candidate, size, seed)
+                seed += 1
+                candidate.samples.append(sample)
+                print(
+                    f"[{time.monotonic() - started:.0f}s] repeat {i + 1} {candidate.name} "
+                    f"rows={size:,}: {json.dumps(sample.durations)} "
+                    f"{json.dumps(sample.timings)} load {_load()}",
+                    flush=True,
+                )
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
