@@ -52,6 +52,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.support.airflow_deploy import AirflowDeployment, airflow_deployment  # noqa: E402
+from tests.support.deploy import log_tail  # noqa: E402
 from tests.support.services import postgres_database, require_postgres  # noqa: E402
 
 DAG_ID = "bench_deploy_frame"
@@ -139,7 +140,14 @@ def _one_run(candidate: Candidate, rows: int, seed: int) -> Sample:
     assert candidate.deployment is not None
     dep = candidate.deployment
     run_id = dep.rest.trigger(DAG_ID, conf={"rows": rows, "seed": seed})
-    dep.succeed(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+    try:
+        dep.succeed(DAG_ID, run_id, timeout=RUN_TIMEOUT)
+    except AssertionError as exc:
+        logs = sorted(
+            (dep.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}").glob("**/*.log")
+        )
+        tails = "\n".join(f"--- {log} ---\n{log_tail(log, 3000)}" for log in logs)
+        raise AssertionError(f"{candidate.name}: {exc}\n{tails}") from None
     tis = dep.rest.task_instances(DAG_ID, run_id)
     durations = {ti["task_id"]: _seconds(ti) for ti in tis}
     timings = _timings(Path(candidate.env["BENCH_TIMINGS_FILE"]), f"{DAG_ID}/{run_id}")
@@ -240,11 +248,21 @@ def main() -> int:
     started = time.monotonic()
     # the databases outlive the deployments (the inner stack stops every process first); the
     # results are printed before any database is dropped
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-airflow-deploy-") as tmp,
-        ExitStack() as databases,
-    ):
-        root = Path(tmp)
+    root = Path(tempfile.mkdtemp(prefix="bench-airflow-deploy-"))
+    try:
+        _bench(root, args, formats, loads, started)
+    except BaseException:
+        print(f"failed: the deployments' logs are kept in {root}", file=sys.stderr)
+        raise
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def _bench(
+    root: Path, args: argparse.Namespace, formats: list[str], loads: list[str], started: float
+) -> None:
+    """Start the deployments, measure, print the table (and write the JSON)."""
+    with ExitStack() as databases:
         dags = root / "dags"
         dags.mkdir()
         shutil.copy(DAG_FILE, dags / DAG_FILE.name)
@@ -286,7 +304,6 @@ def main() -> int:
                     indent=2,
                 )
             )
-    return 0
 
 
 def _measure(candidates: list[Candidate], *, rows: int, repeat: int, started: float) -> None:
