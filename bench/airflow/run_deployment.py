@@ -78,6 +78,7 @@ class Candidate:
     name: str
     env: dict[str, str]
     deployment: AirflowDeployment | None = None
+    profile_out: Path | None = None
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -120,10 +121,11 @@ def _candidates(root: Path, formats: list[str], catalog_urls: list[str]) -> list
     return found
 
 
-def _timings(path: Path, dag_run: str) -> dict[str, dict[str, float]]:
-    """The timing lines of one run's tasks (lines without a task belong to their pid's task)."""
+def _timings(path: Path, dag_run: str) -> tuple[dict[str, dict[str, float]], dict[int, str]]:
+    """The timing lines of one run's tasks, summed per task and kind (lines without a task
+    belong to their pid's task), and the task id of each of the run's pids."""
     if not path.exists():
-        return {}
+        return {}, {}
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     task_of_pid = {
         line["pid"]: line["task"] for line in lines if line["task"] and dag_run in line["task"]
@@ -133,7 +135,21 @@ def _timings(path: Path, dag_run: str) -> dict[str, dict[str, float]]:
         task = line["task"] or task_of_pid.get(line["pid"])
         if task and task.startswith(dag_run + "/"):
             out[task.rsplit("/", 1)[1]][line["kind"]] += float(line["seconds"])
-    return {task: dict(kinds) for task, kinds in out.items()}
+    pids = {pid: task.rsplit("/", 1)[1] for pid, task in task_of_pid.items()}
+    return {task: dict(kinds) for task, kinds in out.items()}, pids
+
+
+def _keep_profiles(candidate: Candidate, pids: dict[int, str], rows: int, seed: int) -> None:
+    """Move the run's cProfile dumps to ``--profile`` as ``<candidate>-<rows>-<seed>-<task>-
+    <kind>-<n>.prof``."""
+    source = candidate.env.get("BENCH_PROFILE_DIR")
+    if not source or candidate.profile_out is None:
+        return
+    for dump in Path(source).glob("*.prof"):
+        pid, rest = dump.name.split("-", 1)
+        if int(pid) in pids:
+            name = f"{candidate.name}-{rows}-{seed}-{pids[int(pid)]}-{rest}"
+            shutil.move(str(dump), candidate.profile_out / name)
 
 
 def _one_run(candidate: Candidate, rows: int, seed: int) -> Sample:
@@ -150,7 +166,8 @@ def _one_run(candidate: Candidate, rows: int, seed: int) -> Sample:
         raise AssertionError(f"{candidate.name}: {exc}\n{tails}") from None
     tis = dep.rest.task_instances(DAG_ID, run_id)
     durations = {ti["task_id"]: _seconds(ti) for ti in tis}
-    timings = _timings(Path(candidate.env["BENCH_TIMINGS_FILE"]), f"{DAG_ID}/{run_id}")
+    timings, pids = _timings(Path(candidate.env["BENCH_TIMINGS_FILE"]), f"{DAG_ID}/{run_id}")
+    _keep_profiles(candidate, pids, rows, seed)
     return Sample(rows, durations, timings)
 
 
@@ -240,6 +257,11 @@ def main() -> int:
         help="CARGOHOLD_TABLE_FORMAT values, comma-separated, a deployment each ('default': unset)",
     )
     parser.add_argument("--json", type=Path, help="write every sample here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile every XCom serialize/deserialize (cProfile) and keep the dumps here",
+    )
     args = parser.parse_args()
     formats = [f.strip() for f in args.cargohold_formats.split(",") if f.strip()]
     require_postgres()
@@ -273,6 +295,12 @@ def _bench(
             )
 
         candidates = _candidates(root, formats, [database() for _ in formats])
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            for candidate in candidates:
+                candidate.profile_out = args.profile
+                candidate.env["BENCH_PROFILE_DIR"] = str(root / candidate.name / "profiles")
+                (root / candidate.name / "profiles").mkdir()
         metadata_urls = [database() for _ in candidates]
         with ExitStack() as deployments:
             for candidate, metadata_url in zip(candidates, metadata_urls, strict=True):

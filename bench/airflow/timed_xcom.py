@@ -6,13 +6,19 @@ each call appends one JSON line ``{"pid", "task", "kind", "seconds"}`` to the fi
 ``BENCH_TIMINGS_FILE`` (nothing when unset). The DAG's tasks record their own code's time with
 :func:`record` too, so the bench splits a task's duration into the task's code, the backend's
 calls and the rest (Airflow's fixed cost per task).
+
+With ``BENCH_PROFILE_DIR`` set, each call also runs under :mod:`cProfile` and its statistics are
+dumped to ``<dir>/<pid>-<kind>-<n>.prof`` (``run_deployment.py --profile`` summarizes them).
 """
 
 from __future__ import annotations
 
+import cProfile
+import itertools
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from airflow.providers.common.io.xcom.backend import XComObjectStorageBackend
@@ -41,6 +47,21 @@ def record(kind: str, seconds: float, *, task: str | None = None) -> None:
         out.write(line + "\n")
 
 
+_calls = itertools.count()
+
+
+def _call(kind: str, fn: Callable[[], Any], *, task: str | None = None) -> Any:
+    """``fn()``, timed (and profiled when ``BENCH_PROFILE_DIR`` is set)."""
+    folder = os.environ.get("BENCH_PROFILE_DIR")
+    profile = cProfile.Profile() if folder else None
+    started = time.perf_counter()
+    result = profile.runcall(fn) if profile is not None else fn()
+    record(kind, time.perf_counter() - started, task=task)
+    if profile is not None and folder:
+        profile.dump_stats(os.path.join(folder, f"{os.getpid()}-{kind}-{next(_calls)}.prof"))
+    return result
+
+
 def _task(dag_id: str | None, run_id: str | None, task_id: str | None) -> str | None:
     return f"{dag_id}/{run_id}/{task_id}" if dag_id and run_id and task_id else None
 
@@ -50,18 +71,14 @@ class TimedCargohold(CargoholdXComBackend):
 
     @staticmethod
     def serialize_value(value: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        stored = CargoholdXComBackend.serialize_value(value, **kwargs)
         task = _task(kwargs.get("dag_id"), kwargs.get("run_id"), kwargs.get("task_id"))
-        record("serialize", time.perf_counter() - started, task=task)
-        return stored
+        return _call(
+            "serialize", lambda: CargoholdXComBackend.serialize_value(value, **kwargs), task=task
+        )
 
     @staticmethod
     def deserialize_value(result: Any) -> Any:
-        started = time.perf_counter()
-        value = CargoholdXComBackend.deserialize_value(result)
-        record("deserialize", time.perf_counter() - started)
-        return value
+        return _call("deserialize", lambda: CargoholdXComBackend.deserialize_value(result))
 
 
 class TimedObjectStorage(XComObjectStorageBackend):
@@ -69,15 +86,13 @@ class TimedObjectStorage(XComObjectStorageBackend):
 
     @staticmethod
     def serialize_value(value: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        started = time.perf_counter()
-        stored = XComObjectStorageBackend.serialize_value(value, **kwargs)
         task = _task(kwargs.get("dag_id"), kwargs.get("run_id"), kwargs.get("task_id"))
-        record("serialize", time.perf_counter() - started, task=task)
-        return stored
+        return _call(
+            "serialize",
+            lambda: XComObjectStorageBackend.serialize_value(value, **kwargs),
+            task=task,
+        )
 
     @staticmethod
     def deserialize_value(result: Any) -> Any:
-        started = time.perf_counter()
-        value = XComObjectStorageBackend.deserialize_value(result)
-        record("deserialize", time.perf_counter() - started)
-        return value
+        return _call("deserialize", lambda: XComObjectStorageBackend.deserialize_value(result))
