@@ -117,6 +117,11 @@ def _candidates(root: Path, formats: list[str], catalog_urls: list[str]) -> list
         candidate.env.update(
             BENCH_TIMINGS_FILE=str(timings),
             AIRFLOW__OPENLINEAGE__DISABLED="true",
+            # bytecode cached as a deployment caches it (a shell with PYTHONDONTWRITEBYTECODE
+            # would make every task process compile psycopg, Airflow, ... again), kept out of
+            # the shared venv
+            PYTHONDONTWRITEBYTECODE="",
+            PYTHONPYCACHEPREFIX=str(root / "pycache"),
         )
     return found
 
