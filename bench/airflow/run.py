@@ -13,6 +13,9 @@ with a 1-row frame gives the fixed cost of a ``dag.test()`` run, which bounds an
 ratio; the table also shows the time spent moving the frame (total minus that fixed cost).
 
     .venv/bin/python bench/airflow/run.py [--repeat 3] [--rows 10000000]
+
+``run_deployment.py`` measures the same hand-off on a real deployment (scheduler +
+LocalExecutor), from the task durations Airflow's REST API reports.
 """
 
 from __future__ import annotations

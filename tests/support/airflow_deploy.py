@@ -120,12 +120,14 @@ def airflow_deployment(
     celery_workers: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     start_timeout: float = 240.0,
+    triggerer: bool = True,
 ) -> Iterator[AirflowDeployment]:
     """Start an Airflow deployment rooted at ``root`` (see the module docstring).
 
     ``celery_workers`` names the workers (CeleryExecutor only); worker ``w`` serves the
     deployment's default queue and the queue ``<queue_prefix><w>``, so a task can be sent to one
     worker with ``queue=f"{prefix}{w}"`` (``DEPLOY_QUEUE_PREFIX`` in the environment).
+    ``triggerer=False`` starts no triggerer (for DAGs that never defer: one process less).
 
     Raises:
         ComponentFailed: a component failed to migrate, start or become healthy.
@@ -180,7 +182,8 @@ def airflow_deployment(
         dep.start("api-server", [airflow, "api-server", "--port", str(port)], env=env)
         dep.start("scheduler", [airflow, "scheduler"], env=env)
         dep.start("dag-processor", [airflow, "dag-processor"], env=env)
-        dep.start("triggerer", [airflow, "triggerer"], env=env)
+        if triggerer:
+            dep.start("triggerer", [airflow, "triggerer"], env=env)
         for worker in celery_workers:
             worker_env = dict(env, AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()))
             queues = f"{prefix}default,{prefix}{worker}"
@@ -189,7 +192,7 @@ def airflow_deployment(
         dep.wait_http("api-server", f"{base_url}/api/v2/monitor/health", timeout=start_timeout)
         rest = AirflowRest(base_url, deployment=dep)
         try:
-            _wait_healthy(dep, rest, timeout=start_timeout)
+            _wait_healthy(dep, rest, timeout=start_timeout, triggerer=triggerer)
             for worker in celery_workers:
                 _wait_celery_worker(dep, worker, timeout=start_timeout)
             yield AirflowDeployment(
@@ -220,9 +223,14 @@ def _forget_queues(prefix: str) -> None:
         client.close()
 
 
-def _wait_healthy(dep: Deployment, rest: AirflowRest, *, timeout: float) -> None:
-    """Wait until the health endpoint reports scheduler, dag-processor and triggerer healthy."""
-    parts = {"scheduler": "scheduler", "dag_processor": "dag-processor", "triggerer": "triggerer"}
+def _wait_healthy(
+    dep: Deployment, rest: AirflowRest, *, timeout: float, triggerer: bool = True
+) -> None:
+    """Wait until the health endpoint reports scheduler, dag-processor and (when started)
+    triggerer healthy."""
+    parts = {"scheduler": "scheduler", "dag_processor": "dag-processor"}
+    if triggerer:
+        parts["triggerer"] = "triggerer"
     for key, component in parts.items():
 
         def healthy(key: str = key) -> bool | None:

@@ -128,11 +128,23 @@ def require_postgres() -> None:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """Create a fresh database on the local server, yield its SQLAlchemy URL, drop it after."""
+def postgres_database(
+    *, prefix: str = "cargohold_test_", drop_timeout: float | None = None
+) -> Iterator[str]:
+    """Create a fresh database (named ``prefix`` + random hex) on the local server, yield its
+    SQLAlchemy URL, drop it after.
+
+    ``drop_timeout`` (seconds) bounds the ``DROP DATABASE`` (PostgreSQL's ``statement_timeout``):
+    a drop waits for every backend of the server to absorb a signal barrier, which a backend
+    inside a long ``COPY ... FROM STDIN`` of another session does not do until its copy ends.
+
+    Raises:
+        sqlalchemy.exc.OperationalError: the drop ran past ``drop_timeout`` (the database is
+            left behind; the message names it).
+    """
     import sqlalchemy as sa
 
-    name = f"cargohold_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -147,5 +159,7 @@ def postgres_database() -> Iterator[str]:
                 ),
                 {"n": name},
             )
+            if drop_timeout is not None:
+                conn.execute(sa.text(f"SET statement_timeout = {int(drop_timeout * 1000)}"))
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
