@@ -25,42 +25,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from cargohold.core.cache import accounting as acc
+from cargohold.core.cache import reservations
+from cargohold.core.cache.entry import CacheEntry, HeartbeatInterval
 from cargohold.core.cache.keys import CacheKey
 from cargohold.core.catalog import OWNER_CACHE, Artifact, ArtifactSource, Catalog, DatasetID
 from cargohold.core.context import RunContext
 from cargohold.core.errors import AlreadyExistsError, CacheError, CacheFullError, NotFoundError
 from cargohold.core.types.literals import Literal as CargoLiteral
 
-if TYPE_CHECKING:
-    from cargohold.core.cache.reservations import HeartbeatInterval
-
 __all__ = ["CacheEntry", "CacheService", "Eviction"]
 
 Eviction = Literal["none", "lru"]
 _EVICTION_BATCH = 100
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheEntry:
-    """A cached result: its output literals and the execution that produced them.
-
-    ``computed`` is true when the call that returned this entry ran the computation itself
-    (:meth:`CacheService.get_or_compute`); a plain hit has it false.
-    """
-
-    key: CacheKey
-    artifact_id: str
-    outputs: Mapping[str, CargoLiteral]
-    source: ArtifactSource | None
-    created_at: datetime
-    last_used: datetime
-    size: int
-    computed: bool = False
 
 
 class CacheService:
@@ -230,8 +211,6 @@ class CacheService:
             CacheFullError: the outputs do not fit the storage limit.
             Exception: whatever ``compute`` raises (the reservation is released first).
         """
-        from cargohold.core.cache import reservations
-
         if not serialize:
             entry = self.get(key)
             if entry is not None:
