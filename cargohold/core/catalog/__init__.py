@@ -1,18 +1,11 @@
 """The data catalog: datasets, versioned partitioned artifacts, tags, reservations, queries.
 
-Start with :class:`Catalog` (``Catalog.from_url("sqlite:///catalog.db")``) or, for the Flyte
-Artifacts style of querying, :class:`ArtifactQuery`. The ORM rows in ``models`` stay internal;
+Start with :class:`Catalog` (``Catalog.from_url("sqlite:///catalog.db")``); the Flyte Artifacts
+style of querying, :class:`~cargohold.core.query.ArtifactQuery`, stands a floor up, beside the
+``Cargohold`` facade whose store it reads. The ORM rows in ``models`` stay internal;
 every call returns the frozen objects defined in ``objects``.
 """
 
-from cargohold.core.catalog.artifact_query import (
-    ArtifactQuery,
-    PartitionSpec,
-    QueriedArtifact,
-    partition_by_date,
-    partition_by_key,
-    partition_specs,
-)
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM
 from cargohold.core.catalog.catalog import Catalog, DatasetRef
 from cargohold.core.catalog.objects import (
@@ -28,6 +21,13 @@ from cargohold.core.catalog.objects import (
     Reservation,
     Tag,
 )
+from cargohold.core.catalog.partitioning import (
+    PartitionSpec,
+    normalize_partition_keys,
+    partition_by_date,
+    partition_by_key,
+    partition_specs,
+)
 from cargohold.core.catalog.queries import OneOf, Range
 from cargohold.core.catalog.schema import UPGRADE_COMMAND, upgrade_schema
 
@@ -37,7 +37,6 @@ __all__ = [
     "OWNER_XCOM",
     "UPGRADE_COMMAND",
     "Artifact",
-    "ArtifactQuery",
     "ArtifactSource",
     "Catalog",
     "Dataset",
@@ -49,11 +48,11 @@ __all__ = [
     "Neighbours",
     "Page",
     "PartitionSpec",
-    "QueriedArtifact",
     "Range",
     "Read",
     "Reservation",
     "Tag",
+    "normalize_partition_keys",
     "partition_by_date",
     "partition_by_key",
     "partition_specs",
