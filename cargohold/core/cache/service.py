@@ -189,7 +189,7 @@ class CacheService:
 
     def total_size(self) -> int:
         """The summed size of every cache entry in the catalog, in bytes."""
-        return self.catalog.database.read(acc.total_size)
+        return self.catalog.metadata_sum(key=acc.SIZE_KEY)
 
     def get_or_compute(
         self,
@@ -320,8 +320,8 @@ class CacheService:
         self._delete_artifacts(ids)
 
     def _delete_artifacts(self, artifact_ids: list[str]) -> None:
-        self.catalog.database.write(
-            lambda conn: acc.delete_entries(conn, artifact_ids=artifact_ids)
+        self.catalog.delete_artifacts(
+            artifact_ids=artifact_ids, release={OWNER_CACHE: artifact_ids}
         )
 
     def _make_room(self, key: CacheKey, size: int) -> None:
@@ -344,8 +344,8 @@ class CacheService:
         while total + size > limit:
             victims: list[str] = []
             freed = 0
-            candidates = self.catalog.database.read(
-                lambda conn: acc.least_recently_used(conn, limit=_EVICTION_BATCH)
+            candidates = self.catalog.ordered_by_metadata(
+                order_key=acc.LAST_USED_KEY, value_key=acc.SIZE_KEY, limit=_EVICTION_BATCH
             )
             if not candidates:
                 raise CacheFullError(

@@ -6,7 +6,7 @@ style of querying, :class:`~cargohold.core.query.ArtifactQuery`, stands a floor 
 every call returns the frozen objects defined in ``objects``.
 """
 
-from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM
+from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM, blobs_of
 from cargohold.core.catalog.catalog import Catalog, DatasetRef
 from cargohold.core.catalog.objects import (
     Artifact,
@@ -52,6 +52,7 @@ __all__ = [
     "Read",
     "Reservation",
     "Tag",
+    "blobs_of",
     "normalize_partition_keys",
     "partition_by_date",
     "partition_by_key",

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cargohold.core.catalog import artifacts as _artifacts
 from cargohold.core.catalog import datasets as _datasets
 from cargohold.core.catalog import queries as _queries
+from cargohold.core.catalog import read as _read
 from cargohold.core.catalog import tags as _tags
+from cargohold.core.catalog import write as _write
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
 from cargohold.core.catalog.blobrefs import blobs_of
 from cargohold.core.catalog.objects import (
@@ -161,7 +162,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             return CatalogError(f"could not create artifact {new_id}: {text}")
 
         created = self.database.write(
-            lambda conn: _artifacts.insert_artifact(
+            lambda conn: _write.insert_artifact(
                 conn,
                 dataset=ds,
                 artifact_id=new_id,
@@ -173,7 +174,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
                 now=now,
             ),
             on_integrity=on_integrity,
-            single_statement=True,  # on PostgreSQL the insert is one statement (pgwrite)
+            single_statement=True,  # on PostgreSQL the insert is one statement (write.py)
         )
         self._release_leases(blob.hash for blob in blobs_of(literals.values()))
         return created
@@ -197,7 +198,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
         if artifact_id is not None:
             if dataset is not None or tag is not None or partitions or version is not None:
                 raise InvalidArgumentError("give artifact_id alone, or a dataset with filters")
-            return self.database.read(lambda conn: _artifacts.get_artifact_by_id(conn, artifact_id))
+            return self.database.read(lambda conn: _read.get_artifact_by_id(conn, artifact_id))
         if dataset is None:
             raise InvalidArgumentError("get_artifact needs artifact_id, or dataset (and filters)")
         ds = self.get_dataset(dataset=dataset)
@@ -214,7 +215,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             what = f"partitions {parts}" + ("" if version is None else f" version {version}")
 
         def _get(conn: Connection) -> Artifact:
-            found = _artifacts.find_artifact(
+            found = _read.find_artifact(
                 conn, dataset=ds, tag=tag, partitions=parts, version=version
             )
             if found is None:
@@ -314,7 +315,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             self._check_blobs(literals.values())
         now = self.now()
         updated = self.database.write(
-            lambda conn: _artifacts.update_artifact(
+            lambda conn: _write.update_artifact(
                 conn, artifact_id=artifact_id, metadata=meta, data=literals, now=now
             )
         )
@@ -332,18 +333,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset or artifact does not exist.
             InvalidArgumentError: a bad tag, or the artifact is of another dataset.
         """
-        ds = self.get_dataset(dataset=dataset)
-        name = check_name(tag, what="tag")
-        now = self.now()
-        return self.database.write(
-            lambda conn: _tags.add_tag(
-                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now
-            ),
-            on_integrity=lambda exc: AlreadyExistsError(
-                f"tag {name!r} of dataset {ds.id} already exists; tags never move silently, "
-                f"use move_tag to repoint it"
-            ),
-        )
+        return self._put_tag(dataset=dataset, tag=tag, artifact_id=artifact_id, move=False)
 
     def move_tag(self, *, dataset: DatasetRef, tag: str, artifact_id: str) -> Tag:
         """Point a tag (``latest``, ``production``, ...) at an artifact, atomically.
@@ -352,13 +342,22 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset or artifact does not exist.
             InvalidArgumentError: a bad tag, or the artifact is of another dataset.
         """
+        return self._put_tag(dataset=dataset, tag=tag, artifact_id=artifact_id, move=True)
+
+    def _put_tag(self, *, dataset: DatasetRef, tag: str, artifact_id: str, move: bool) -> Tag:
         ds = self.get_dataset(dataset=dataset)
         name = check_name(tag, what="tag")
         now = self.now()
         return self.database.write(
-            lambda conn: _tags.move_tag(
-                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now
-            )
+            lambda conn: _tags.put_tag(
+                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now, move=move
+            ),
+            on_integrity=None
+            if move
+            else lambda exc: AlreadyExistsError(
+                f"tag {name!r} of dataset {ds.id} already exists; tags never move silently, "
+                f"use move_tag to repoint it"
+            ),
         )
 
     def list_tags(self, *, dataset: DatasetRef) -> list[Tag]:

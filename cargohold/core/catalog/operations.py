@@ -3,8 +3,8 @@ lineage (reads), blob references and the lifecycle jobs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -197,6 +197,80 @@ class LifecycleMixin(CatalogBase):
         """Forget every blob reference of an owner; returns how many were removed."""
         return self.database.write(
             lambda conn: release_blobs(conn, owner_kind=owner_kind, owner_ids=[owner_id])
+        )
+
+    def delete_artifacts(
+        self,
+        *,
+        artifact_ids: Sequence[str],
+        release: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Delete artifacts with their data, partitions, metadata, tags, reads and blob
+        references, and in the same transaction forget the blob references of the owners
+        ``release`` names (owner kind -> owner ids). The blobs stay in the store until
+        :meth:`collect_garbage` finds them unreferenced.
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        ids = list(artifact_ids)
+        owners = {kind: list(owner_ids) for kind, owner_ids in (release or {}).items()}
+
+        def run(conn: Connection) -> None:
+            for kind, owner_ids in owners.items():
+                release_blobs(conn, owner_kind=kind, owner_ids=owner_ids)
+            _lifecycle.delete_artifacts(conn, artifact_ids=ids)
+
+        if ids or any(owners.values()):
+            self.database.write(run)
+
+    def metadata_sum(self, *, key: str) -> int:
+        """The sum of the integer values of metadata ``key`` over every artifact (the cache's
+        size accounting).
+
+        Raises:
+            CatalogError: the database failed, or a value is not an integer.
+        """
+        return self.database.read(lambda conn: _lifecycle.metadata_sum(conn, key=key))
+
+    def ordered_by_metadata(
+        self, *, order_key: str, value_key: str, limit: int, exclude: Iterable[str] = ()
+    ) -> list[tuple[str, int]]:
+        """Up to ``limit`` ``(artifact id, integer value of value_key)`` of the artifacts having
+        both metadata keys, in the text order of their ``order_key`` value (the cache's least
+        recently used entries, by its fixed-width timestamps).
+
+        Raises:
+            CatalogError: the database failed, or a value is not an integer.
+        """
+        return self.database.read(
+            lambda conn: _lifecycle.ordered_by_metadata(
+                conn, order_key=order_key, value_key=value_key, limit=limit, exclude=exclude
+            )
+        )
+
+    def stale_blob_owners(self, *, owner_kind: str, before: datetime) -> list[str]:
+        """The owners of ``owner_kind`` (``xcom``, ``cache``, ...) whose newest blob reference
+        was registered before ``before``.
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        return self.database.read(
+            lambda conn: _lifecycle.stale_owners(conn, owner_kind=owner_kind, before=before)
+        )
+
+    def metadata_values(
+        self, *, key: str, created_before: datetime
+    ) -> list[tuple[str, ArtifactSource | None, str]]:
+        """``(artifact id, source, value)`` of every artifact created before
+        ``created_before`` whose metadata has ``key`` (no data or tags are read).
+
+        Raises:
+            CatalogError: the database failed.
+        """
+        return self.database.read(
+            lambda conn: _lifecycle.metadata_values(conn, key=key, created_before=created_before)
         )
 
     def expire_artifacts(

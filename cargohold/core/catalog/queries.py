@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, exists, literal,
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.objects import Artifact, Dataset, Page
 from cargohold.core.catalog.pagination import decode_token, encode_token, fingerprint
-from cargohold.core.catalog.rows import artifact_select, load_artifacts
+from cargohold.core.catalog.read import artifact_select, load_artifacts
 from cargohold.core.catalog.validation import normalize_partition_value, partition_key_string
 from cargohold.core.errors import InvalidArgumentError
 

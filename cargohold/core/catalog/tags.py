@@ -1,9 +1,9 @@
 """Tags: names that point at one artifact of a dataset.
 
-:func:`add_tag` follows the seed: a tag that is already taken raises ``AlreadyExists`` and never
+:func:`put_tag` follows the seed: a tag that is already taken raises ``AlreadyExists`` and never
 moves silently (the caller's ``Database.write`` turns the unique-key violation into
-:class:`AlreadyExistsError`). :func:`move_tag` is the explicit, atomic way to repoint a tag such as
-``latest`` or ``production``: one ``INSERT ... ON CONFLICT DO UPDATE``.
+:class:`AlreadyExistsError`). With ``move=True`` it is the explicit, atomic way to repoint a tag
+such as ``latest`` or ``production``: one ``INSERT ... ON CONFLICT DO UPDATE``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.objects import Dataset, Tag
-from cargohold.core.errors import InvalidArgumentError, NotFoundError
+from cargohold.core.catalog.read import dataset_of
+from cargohold.core.errors import InvalidArgumentError
 
-__all__ = ["add_tag", "check_artifact_in_dataset", "list_tags", "move_tag"]
+__all__ = ["check_artifact_in_dataset", "list_tags", "put_tag"]
 
 
 def check_artifact_in_dataset(conn: Connection, *, dataset: Dataset, artifact_id: str) -> None:
@@ -28,39 +29,18 @@ def check_artifact_in_dataset(conn: Connection, *, dataset: Dataset, artifact_id
         NotFoundError: no such artifact.
         InvalidArgumentError: it belongs to another dataset.
     """
-    owner = conn.execute(
-        select(m.artifacts.c.dataset_id).where(m.artifacts.c.id == artifact_id)
-    ).scalar_one_or_none()
-    if owner is None:
-        raise NotFoundError(f"artifact {artifact_id} does not exist")
-    if owner != dataset.uuid:
+    if dataset_of(conn, artifact_id=artifact_id) != dataset.uuid:
         raise InvalidArgumentError(
             f"artifact {artifact_id} does not belong to dataset {dataset.id}; "
             f"a tag can only name an artifact of its own dataset"
         )
 
 
-def add_tag(
-    conn: Connection, *, dataset: Dataset, name: str, artifact_id: str, now: datetime
+def put_tag(
+    conn: Connection, *, dataset: Dataset, name: str, artifact_id: str, now: datetime, move: bool
 ) -> Tag:
-    """Point a new tag at an artifact (IntegrityError if the tag is taken).
-
-    Raises:
-        NotFoundError: the artifact does not exist.
-        InvalidArgumentError: it belongs to another dataset.
-    """
-    check_artifact_in_dataset(conn, dataset=dataset, artifact_id=artifact_id)
-    conn.execute(
-        insert(m.tags),
-        {"dataset_id": dataset.uuid, "name": name, "artifact_id": artifact_id, "created_at": now},
-    )
-    return Tag(name=name, artifact_id=artifact_id, dataset=dataset.id)
-
-
-def move_tag(
-    conn: Connection, *, dataset: Dataset, name: str, artifact_id: str, now: datetime
-) -> Tag:
-    """Point a tag at an artifact, creating it or moving it from wherever it pointed.
+    """Point a tag at an artifact. A new tag is inserted (IntegrityError if it is taken); with
+    ``move`` it is created, or moved from wherever it pointed.
 
     Raises:
         NotFoundError: the artifact does not exist.
@@ -68,16 +48,20 @@ def move_tag(
     """
     check_artifact_in_dataset(conn, dataset=dataset, artifact_id=artifact_id)
     t = m.tags
-    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        make(t)
-        .values(dataset_id=dataset.uuid, name=name, artifact_id=artifact_id, created_at=now)
-        .on_conflict_do_update(
-            index_elements=[t.c.dataset_id, t.c.name],
-            set_={"artifact_id": artifact_id, "created_at": now},
+    row = {"dataset_id": dataset.uuid, "name": name, "artifact_id": artifact_id, "created_at": now}
+    if not move:
+        conn.execute(insert(t), row)
+    else:
+        make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            make(t)
+            .values(**row)
+            .on_conflict_do_update(
+                index_elements=[t.c.dataset_id, t.c.name],
+                set_={"artifact_id": artifact_id, "created_at": now},
+            )
         )
-    )
-    conn.execute(stmt)
+        conn.execute(stmt)
     return Tag(name=name, artifact_id=artifact_id, dataset=dataset.id)
 
 

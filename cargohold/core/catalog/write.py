@@ -1,4 +1,5 @@
-"""Artifacts: create (with an atomically assigned version), get, load and update.
+"""How an artifact is written: the next version of its partition, its row and child rows, and
+later updates of its metadata and data.
 
 Versions come from ``catalog_version_counters``: one row per (dataset, partition values), bumped
 with ``INSERT ... ON CONFLICT DO UPDATE SET last_version = last_version + 1 RETURNING`` inside the
@@ -6,6 +7,14 @@ artifact's transaction. On PostgreSQL the statement locks the counter row until 
 the write transaction holds the database lock (``BEGIN IMMEDIATE``). Either way concurrent writers
 to one partition serialise on the counter and a rolled-back insert gives its number back, so
 versions run 1..N without gaps or duplicates.
+
+``create_artifact`` touches up to seven tables. On PostgreSQL they are written by one statement
+of data-modifying CTEs (:func:`insert_artifact_pg`, one round trip): the version counter upsert
+(which locks the counter row until commit), the artifact row built from the returned version, and
+the data, partition, metadata, tag and blob-reference rows selected from the artifact's returned
+id. Foreign keys are checked at the end of the statement, when every row exists. A duplicate id
+or a taken tag fails the whole statement, so nothing (not even the version) is consumed.
+Elsewhere it is one statement per table.
 """
 
 from __future__ import annotations
@@ -13,38 +22,35 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Select,
-    bindparam,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, TextClause, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, blobs_of, register_blobs, release_blobs
+from cargohold.core.catalog.models import UTCDateTime
 from cargohold.core.catalog.objects import Artifact, ArtifactSource, Dataset
-from cargohold.core.catalog.pgwrite import ArtifactChildren, insert_artifact_pg
-from cargohold.core.catalog.rows import artifact_select, load_artifacts
+from cargohold.core.catalog.read import SOURCE_COLUMNS, get_artifact_by_id, source_columns
 from cargohold.core.catalog.validation import partition_key_string
 from cargohold.core.errors import NotFoundError
-from cargohold.core.types.literals import Literal
+from cargohold.core.types.literals import BlobRef, Literal
 
-__all__ = [
-    "artifact_select",
-    "find_artifact",
-    "insert_artifact",
-    "load_artifacts",
-    "next_version",
-    "update_artifact",
-]
+__all__ = ["ArtifactChildren", "insert_artifact", "next_version", "update_artifact"]
+
+
+@dataclass
+class ArtifactChildren:
+    """The rows that hang off a new artifact."""
+
+    data: list[dict[str, str]] = field(default_factory=list)
+    partitions: list[dict[str, str]] = field(default_factory=list)
+    metadata: list[dict[str, str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    blobs: Sequence[BlobRef] = ()
 
 
 def next_version(conn: Connection, *, dataset_uuid: str, partition_key: str) -> int:
@@ -91,7 +97,7 @@ def insert_artifact(
         "created_at": now,
         "updated_at": now,
     }
-    row.update(_source_columns(source))
+    row.update(source_columns(source))
     children = ArtifactChildren(
         data=[{"name": n, "literal_json": lit.to_json()} for n, lit in data.items()],
         partitions=[{"key": k, "value": v} for k, v in partitions.items()],
@@ -157,82 +163,6 @@ def _insert_children(
     )
 
 
-def _source_columns(source: ArtifactSource | None) -> dict[str, Any]:
-    if source is None:
-        return {}
-    return {
-        "source_orchestrator": source.orchestrator,
-        "source_namespace": source.namespace,
-        "source_job": source.job,
-        "source_run_id": source.run_id,
-        "source_task": source.task,
-        "source_map_index": source.map_index,
-        "source_try_number": source.try_number,
-    }
-
-
-@functools.cache
-def _latest_statement() -> Select[Any]:
-    a = m.artifacts
-    return (
-        artifact_select()
-        .where(a.c.dataset_id == bindparam("ds"), a.c.partition_key == bindparam("pk"))
-        .order_by(a.c.version.desc())
-        .limit(1)
-    )
-
-
-@functools.cache
-def _by_id_statement() -> Select[Any]:
-    return artifact_select().where(m.artifacts.c.id == bindparam("id"))
-
-
-def get_artifact_by_id(conn: Connection, artifact_id: str) -> Artifact:
-    """The artifact with this id.
-
-    Raises:
-        NotFoundError: there is none.
-    """
-    rows = conn.execute(_by_id_statement(), {"id": artifact_id}).all()
-    if not rows:
-        raise NotFoundError(f"artifact {artifact_id} does not exist")
-    return load_artifacts(conn, rows)[0]
-
-
-def find_artifact(
-    conn: Connection,
-    *,
-    dataset: Dataset,
-    tag: str | None = None,
-    partitions: Mapping[str, str] | None = None,
-    version: int | None = None,
-) -> Artifact | None:
-    """The artifact a tag names, or the given (or latest) version of a partition; one indexed
-    lookup on ``catalog_tags`` or ``(dataset_id, partition_key, version)``, then data and tags.
-    """
-    a = m.artifacts
-    if tag is None and version is None:
-        rows = conn.execute(
-            _latest_statement(),
-            {"ds": dataset.uuid, "pk": partition_key_string(partitions or {})},
-        ).all()
-        return load_artifacts(conn, rows)[0] if rows else None
-    stmt = artifact_select()
-    if tag is not None:
-        t = m.tags
-        stmt = stmt.join(t, t.c.artifact_id == a.c.id).where(
-            t.c.dataset_id == dataset.uuid, t.c.name == tag
-        )
-    else:
-        stmt = stmt.where(
-            a.c.dataset_id == dataset.uuid,
-            a.c.partition_key == partition_key_string(partitions or {}),
-        )
-        stmt = stmt.where(a.c.version == version)
-    rows = conn.execute(stmt).all()
-    return load_artifacts(conn, rows)[0] if rows else None
-
-
 def update_artifact(
     conn: Connection,
     *,
@@ -286,3 +216,102 @@ def update_artifact(
             now=now,
         )
     return get_artifact_by_id(conn, artifact_id)
+
+
+# -- PostgreSQL: one statement per artifact ----------------------------------------------
+
+_ARTIFACT_COLUMNS = (
+    *("id", "dataset_id", "partition_key", "partitions_json", "metadata_json"),
+    *SOURCE_COLUMNS,
+)
+
+_DATA = ("name", "literal_json")
+_KV = ("key", "value")
+_TAG = ("name",)
+_BLOB = ("hash", "uri", "size")
+
+
+def _values(prefix: str, count: int, columns: Sequence[str]) -> str:
+    return ", ".join(
+        "(" + ", ".join(f":{prefix}{index}_{column}" for column in columns) + ")"
+        for index in range(count)
+    )
+
+
+def _bind(
+    prefix: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str], params: dict[str, Any]
+) -> None:
+    for index, row in enumerate(rows):
+        for column in columns:
+            params[f"{prefix}{index}_{column}"] = row[column]
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(data: int, partitions: int, metadata: int, tags: int, blobs: int) -> TextClause:
+    """The insert statement for an artifact with this many child rows of each kind (cached:
+    building and parsing the text costs more than running it)."""
+    ctes = [
+        "v AS (INSERT INTO catalog_version_counters (dataset_id, partition_key, last_version) "
+        "VALUES (:dataset_id, :partition_key, 1) ON CONFLICT (dataset_id, partition_key) "
+        "DO UPDATE SET last_version = catalog_version_counters.last_version + 1 "
+        "RETURNING last_version)",
+        "a AS (INSERT INTO catalog_artifacts (" + ", ".join(_ARTIFACT_COLUMNS) + ", version, "
+        "created_at, updated_at) SELECT "
+        + ", ".join(f":{column}" for column in _ARTIFACT_COLUMNS)
+        + ", v.last_version, :now, :now FROM v RETURNING id)",
+    ]
+    if data:
+        ctes.append(
+            "d AS (INSERT INTO catalog_artifact_data (artifact_id, name, literal_json) "
+            "SELECT a.id, x.name, x.literal_json FROM a, "
+            f"(VALUES {_values('d', data, _DATA)}) AS x(name, literal_json))"
+        )
+    if partitions:
+        ctes.append(
+            "p AS (INSERT INTO catalog_artifact_partitions "
+            "(artifact_id, key, dataset_id, value, created_at) "
+            "SELECT a.id, x.key, :dataset_id, x.value, :now FROM a, "
+            f"(VALUES {_values('p', partitions, _KV)}) AS x(key, value))"
+        )
+    if metadata:
+        ctes.append(
+            "m AS (INSERT INTO catalog_artifact_metadata (artifact_id, key, value) "
+            f"SELECT a.id, x.key, x.value FROM a, (VALUES {_values('m', metadata, _KV)}) "
+            "AS x(key, value))"
+        )
+    if tags:
+        ctes.append(
+            "t AS (INSERT INTO catalog_tags (dataset_id, name, artifact_id, created_at) "
+            f"SELECT :dataset_id, x.name, a.id, :now FROM a, (VALUES {_values('t', tags, _TAG)}) "
+            "AS x(name))"
+        )
+    if blobs:
+        ctes.append(
+            "b AS (INSERT INTO cargohold_blob_refs "
+            "(owner_kind, owner_id, blob_hash, uri, size, created_at) "
+            "SELECT :owner_kind, a.id, x.hash, x.uri, x.size::bigint, :now "
+            f"FROM a, (VALUES {_values('b', blobs, _BLOB)}) AS x(hash, uri, size))"
+        )
+    return text("WITH " + ",\n".join(ctes) + "\nSELECT last_version FROM v").bindparams(
+        bindparam("now", type_=UTCDateTime())
+    )
+
+
+def insert_artifact_pg(
+    conn: Connection, *, row: Mapping[str, Any], children: ArtifactChildren, now: datetime
+) -> int:
+    """Insert the artifact ``row`` (without its version) and its children; returns the version."""
+    params: dict[str, Any] = {column: row.get(column) for column in _ARTIFACT_COLUMNS}
+    params["now"] = now
+    params["owner_kind"] = OWNER_ARTIFACT
+    blobs = [{"hash": b.hash, "uri": b.uri, "size": b.size} for b in children.blobs]
+    tags = [{"name": t} for t in children.tags]
+    _bind("d", children.data, _DATA, params)
+    _bind("p", children.partitions, _KV, params)
+    _bind("m", children.metadata, _KV, params)
+    _bind("t", tags, _TAG, params)
+    _bind("b", blobs, _BLOB, params)
+    statement = _statement(
+        len(children.data), len(children.partitions), len(children.metadata), len(tags), len(blobs)
+    )
+    return int(conn.execute(statement, params).scalar_one())
