@@ -262,27 +262,22 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             InvalidArgumentError: an unknown partition key, bad sort, limit or page token.
         """
         ds = None if dataset is None else self.get_dataset(dataset=dataset)
-        filters = _queries.normalize_filters(partitions, dataset=ds)
-        meta = check_metadata(metadata)
-        limit = check_limit(limit)
-        return self.database.read(
-            lambda conn: _queries.list_artifacts(
-                conn,
-                dataset=ds,
-                partitions=filters,
-                tag=tag,
-                metadata=meta,
-                created_after=created_after,
-                created_before=created_before,
-                job=job,
-                run_id=run_id,
-                task=task,
-                sort_by=sort_by,
-                descending=descending,
-                limit=limit,
-                page_token=page_token,
-            )
+        listing = _queries.ArtifactListing(
+            dataset=ds,
+            partitions=_queries.normalize_filters(partitions, dataset=ds),
+            tag=tag,
+            metadata=check_metadata(metadata),
+            created_after=created_after,
+            created_before=created_before,
+            job=job,
+            run_id=run_id,
+            task=task,
+            sort_by=sort_by,
+            descending=descending,
+            limit=check_limit(limit),
+            page_token=page_token,
         )
+        return self.database.read(lambda conn: _queries.list_artifacts(conn, listing))
 
     def iter_artifacts(self, **filters: Any) -> Iterator[Artifact]:
         """Every artifact :meth:`list_artifacts` would return with ``filters``, page by page."""
