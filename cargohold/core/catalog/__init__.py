@@ -2,8 +2,21 @@
 
 Start with :class:`Catalog` (``Catalog.from_url("sqlite:///catalog.db")``); the Flyte Artifacts
 style of querying, :class:`~cargohold.core.query.ArtifactQuery`, stands a floor up, beside the
-``Cargohold`` facade whose store it reads. The ORM rows in ``models`` stay internal;
-every call returns the frozen objects defined in ``objects``.
+``Cargohold`` facade whose store it reads. The ORM rows in ``models`` stay internal; every call
+returns the frozen objects defined in ``objects``.
+
+Where things are::
+
+    catalog.py  base.py  operations.py  upkeep.py   the Catalog facade and its mixins
+    write.py          how an artifact is written (versions, rows, PostgreSQL's one statement)
+    read.py           how an artifact is read (the joined SELECT, decoding, lookups)
+    queries.py        how a listing is planned (filters, ranges, keyset pages; pagination.py)
+    scan.py           a partitioned table dataset scanned as one table
+    datasets.py  reservations.py  lineage.py  retention.py  lifecycle.py  blobrefs.py
+                      the other concerns, one module each (SQL on a connection)
+    models.py  objects.py  validation.py  partitioning.py  session.py  schema.py
+                      rows, domain objects, input checks, partition declarations, transactions,
+                      the schema version; migrations/ holds the frozen Alembic revisions
 """
 
 from cargohold.core.catalog.blobrefs import OWNER_ARTIFACT, OWNER_CACHE, OWNER_XCOM, blobs_of

@@ -1,9 +1,9 @@
 """The :class:`Catalog` facade: datasets, artifacts, tags, reservations, lineage, lifecycle.
 
 Each method validates its input, runs one transaction through :class:`Database` and returns
-frozen domain objects. The work lives in one module per concern (``datasets``, ``artifacts``,
-``tags``, ``reservations``, ``queries``, ``lineage``, ``lifecycle``); this class only composes
-them. Nothing connects before the first call, which also checks the schema once
+frozen domain objects. The work lives in one module per concern (``datasets`` with their tags,
+``write`` and ``read`` for artifacts, ``queries``, ``reservations``, ``lineage``, ``lifecycle``
+and ``retention``); this class and its mixins (``operations``, ``upkeep``) only compose them. Nothing connects before the first call, which also checks the schema once
 (:func:`~cargohold.core.catalog.schema.ensure_schema`).
 """
 
@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from cargohold.core.catalog import datasets as _datasets
 from cargohold.core.catalog import queries as _queries
 from cargohold.core.catalog import read as _read
-from cargohold.core.catalog import tags as _tags
 from cargohold.core.catalog import write as _write
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
 from cargohold.core.catalog.blobrefs import blobs_of
@@ -30,8 +29,9 @@ from cargohold.core.catalog.objects import (
     Page,
     Tag,
 )
-from cargohold.core.catalog.operations import LifecycleMixin, LineageMixin, ReservationsMixin
+from cargohold.core.catalog.operations import LineageMixin, ReservationsMixin
 from cargohold.core.catalog.queries import SortBy
+from cargohold.core.catalog.upkeep import LifecycleMixin
 from cargohold.core.catalog.validation import (
     check_data,
     check_limit,
@@ -344,7 +344,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
         name = check_name(tag, what="tag")
         now = self.now()
         return self.database.write(
-            lambda conn: _tags.put_tag(
+            lambda conn: _datasets.put_tag(
                 conn, dataset=ds, name=name, artifact_id=artifact_id, now=now, move=move
             ),
             on_integrity=None
@@ -362,4 +362,4 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset does not exist.
         """
         ds = self.get_dataset(dataset=dataset)
-        return self.database.read(lambda conn: _tags.list_tags(conn, dataset=ds))
+        return self.database.read(lambda conn: _datasets.list_tags(conn, dataset=ds))
