@@ -3,7 +3,8 @@
 Each method validates its input, runs one transaction through :class:`Database` and returns
 frozen domain objects. The work lives in one module per concern (``datasets`` with their tags,
 ``write`` and ``read`` for artifacts, ``queries``, ``reservations``, ``lineage``, ``lifecycle``
-and ``retention``); this class and its mixins (``operations``, ``upkeep``) only compose them. Nothing connects before the first call, which also checks the schema once
+and ``retention``); this class and its mixins (``operations``, ``upkeep``) only compose them.
+Nothing connects before the first call, which also checks the schema once
 (:func:`~cargohold.core.catalog.schema.ensure_schema`).
 """
 
