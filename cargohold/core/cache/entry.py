@@ -16,6 +16,8 @@ __all__ = ["CacheEntry", "EntryStore", "HeartbeatInterval"]
 
 HeartbeatInterval = timedelta | float
 """Seconds, or a timedelta, between the extensions of a held reservation."""
+_Outputs = Mapping[str, CargoLiteral]
+_Source = ArtifactSource | RunContext | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,15 +48,8 @@ class EntryStore(Protocol):
         """The entry of ``key``, or None on a miss."""
         ...
 
-    def put(
-        self,
-        key: CacheKey,
-        outputs: Mapping[str, CargoLiteral],
-        *,
-        source: ArtifactSource | RunContext | None = None,
-        overwrite: bool = False,
-    ) -> CacheEntry:
-        """Store ``outputs`` under ``key``."""
+    def put(self, key: CacheKey, outputs: _Outputs, *, source: _Source = None) -> CacheEntry:
+        """Store ``outputs`` under ``key`` (raises ``AlreadyExistsError`` over a live entry)."""
         ...
 
     def dataset_id(self, key: CacheKey) -> DatasetID:
