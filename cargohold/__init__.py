@@ -72,34 +72,33 @@ if TYPE_CHECKING:
     )
     from cargohold.core.catalog import (
         Artifact,
-        ArtifactQuery,
         ArtifactSource,
         Catalog,
         Dataset,
         DatasetID,
         OneOf,
         Page,
-        QueriedArtifact,
         Range,
         Reservation,
         Tag,
         partition_by_date,
         partition_by_key,
     )
+    from cargohold.core.query import ArtifactQuery, QueriedArtifact
 
 __version__ = "0.1.0"
 
 # Names whose modules need SQLAlchemy: imported on first use, so `import cargohold` stays light
 # (a DAG file that only passes data never loads the catalog).
 _LAZY = {
-    "ArtifactQuery": "cargohold.core.catalog",
+    "ArtifactQuery": "cargohold.core.query",
     "Artifact": "cargohold.core.catalog",
     "ArtifactSource": "cargohold.core.catalog",
     "Dataset": "cargohold.core.catalog",
     "DatasetID": "cargohold.core.catalog",
     "OneOf": "cargohold.core.catalog",
     "Page": "cargohold.core.catalog",
-    "QueriedArtifact": "cargohold.core.catalog",
+    "QueriedArtifact": "cargohold.core.query",
     "Range": "cargohold.core.catalog",
     "Reservation": "cargohold.core.catalog",
     "Tag": "cargohold.core.catalog",

@@ -50,8 +50,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cargohold.core.catalog import ArtifactQuery, Range  # noqa: E402
+from cargohold.core.catalog import Range  # noqa: E402
 from cargohold.core.hold import Cargohold  # noqa: E402
+from cargohold.core.query import ArtifactQuery  # noqa: E402
 
 DATASET = "daily_sales"
 FIRST = date(2026, 1, 1)

@@ -126,7 +126,7 @@ def _build() -> Runtime:
 
     hold: Cargohold | None = None
     if not os.environ.get("CARGOHOLD_STORE_URL"):
-        from cargohold.airflow_provider.hooks import hold_from_connection
+        from cargohold.airflow_provider.connection import hold_from_connection
 
         hold = hold_from_connection(conn_id=DEFAULT_CONN_ID, missing_ok=True)
     if hold is None:

@@ -16,18 +16,15 @@ It reads Airflow's table with plain SQL (no Airflow import): ``cargohold gc --ai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cargohold.airflow_provider.records import xcom_owner_id
-from cargohold.core.catalog import models as m
-from cargohold.core.catalog.blobrefs import OWNER_XCOM, release_blobs
-from cargohold.core.catalog.lifecycle import delete_artifacts
+from cargohold.core.catalog import OWNER_XCOM, ArtifactSource
 from cargohold.core.catalog.retention import XCOM_KEY_METADATA
 from cargohold.core.catalog.session import make_engine
 from cargohold.core.errors import CatalogError
@@ -95,52 +92,29 @@ def reconcile_xcoms(
     """
     live = airflow_xcom_owners(airflow_db_url)
     cutoff = catalog.now() - grace
-
-    def run(conn: Connection) -> XComReconciliation:
-        owners = [o for o in _xcom_owners(conn, cutoff) if o not in live]
-        artifacts = [a for a, owner in _xcom_artifacts(conn, cutoff) if owner not in live]
-        if not dry_run:
-            release_blobs(conn, owner_kind=OWNER_XCOM, owner_ids=owners)
-            delete_artifacts(conn, artifact_ids=artifacts)
-        return XComReconciliation(
-            dry_run=dry_run, released_owners=tuple(owners), expired_artifacts=tuple(artifacts)
+    stale = catalog.stale_blob_owners(owner_kind=OWNER_XCOM, before=cutoff)
+    owners = [owner for owner in stale if owner not in live]
+    artifacts = [
+        artifact_id
+        for artifact_id, source, key in catalog.metadata_values(
+            key=XCOM_KEY_METADATA, created_before=cutoff
         )
-
-    database = catalog.database
-    return database.read(run) if dry_run else database.write(run)
-
-
-def _xcom_owners(conn: Connection, cutoff: datetime) -> Iterator[str]:
-    t = m.blob_refs
-    stmt = (
-        select(t.c.owner_id)
-        .where(t.c.owner_kind == OWNER_XCOM)
-        .group_by(t.c.owner_id)
-        .having(func.max(t.c.created_at) < cutoff)
+        if _owner(source, key) not in live
+    ]
+    if not dry_run:
+        catalog.delete_artifacts(artifact_ids=artifacts, release={OWNER_XCOM: owners})
+    return XComReconciliation(
+        dry_run=dry_run, released_owners=tuple(owners), expired_artifacts=tuple(artifacts)
     )
-    yield from conn.execute(stmt).scalars()
 
 
-def _xcom_artifacts(conn: Connection, cutoff: datetime) -> Iterator[tuple[str, str]]:
-    a, md = m.artifacts, m.artifact_metadata
-    stmt = (
-        select(
-            a.c.id,
-            a.c.source_job,
-            a.c.source_run_id,
-            a.c.source_task,
-            a.c.source_map_index,
-            md.c.value,
-        )
-        .join(md, md.c.artifact_id == a.c.id)
-        .where(md.c.key == XCOM_KEY_METADATA, a.c.created_at < cutoff)
+def _owner(source: ArtifactSource | None, key: str) -> str:
+    """The XCom owner id of an XCom artifact recorded by ``source`` under ``key``."""
+    found = source or ArtifactSource(job="", run_id="", task="", map_index=-1)
+    return xcom_owner_id(
+        dag_id=found.job,
+        run_id=found.run_id,
+        task_id=found.task,
+        map_index=found.map_index,
+        key=key,
     )
-    for row in conn.execute(stmt):
-        owner = xcom_owner_id(
-            dag_id=row.source_job or "",
-            run_id=row.source_run_id or "",
-            task_id=row.source_task or "",
-            map_index=-1 if row.source_map_index is None else int(row.source_map_index),
-            key=row.value,
-        )
-        yield row.id, owner

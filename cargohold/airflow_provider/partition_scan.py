@@ -76,8 +76,8 @@ def load_frame(
         TypeMismatchError: a partition is not a table, or column types cannot be combined.
         CorruptDataError: a byte read fails its hash.
     """
-    from cargohold.core.catalog import ArtifactQuery
     from cargohold.core.errors import NotFoundError
+    from cargohold.core.query import ArtifactQuery
 
     catalog = hold.catalog
     wanted = None

@@ -15,7 +15,7 @@ from cargohold.cli.output import human_bytes, short_time
 from cargohold.core.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from cargohold.cli.main import App
+    from cargohold.cli.app import App
     from cargohold.core.catalog.objects import Artifact
 
 __all__ = ["register"]

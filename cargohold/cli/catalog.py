@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from cargohold.cli.ids import resolve_artifact
 from cargohold.cli.lineage import run_lineage
-from cargohold.cli.output import ProgressBar, human_bytes, short_time
+from cargohold.cli.output import ProgressBar, artifact_dict, human_bytes, short_time
 from cargohold.core.errors import InvalidArgumentError, ProxyError
 
 if TYPE_CHECKING:
-    from cargohold.cli.main import App
+    from cargohold.cli.app import App
     from cargohold.core.catalog.objects import Artifact, DatasetID
 
 __all__ = ["artifact_dict", "parse_dataset", "parse_partitions", "register"]
@@ -135,30 +135,6 @@ def parse_dataset(app: App, text: str) -> DatasetID:
             f"dataset {text!r} must be NAME or PROJECT/DOMAIN/NAME[@VERSION]"
         )
     return DatasetID(project=project, domain=domain, name=name, version=version or "1")
-
-
-def artifact_dict(artifact: Artifact) -> dict[str, Any]:
-    """The JSON form of an artifact, with its pinned ``cargohold://`` URL."""
-    from cargohold.core.proxy import CargoholdURL
-
-    ds = artifact.dataset
-    return {
-        "id": artifact.id,
-        "dataset": {
-            "project": ds.project,
-            "domain": ds.domain,
-            "name": ds.name,
-            "version": ds.version,
-        },
-        "version": artifact.version,
-        "partitions": dict(artifact.partitions),
-        "tags": list(artifact.tags),
-        "metadata": dict(artifact.metadata),
-        "url": str(CargoholdURL.for_artifact(artifact)),
-        "source": None if artifact.source is None else vars(artifact.source),
-        "created_at": artifact.created_at,
-        "data": {name: lit.to_dict() for name, lit in sorted(artifact.data.items())},
-    }
 
 
 def _partitions_text(partitions: Any) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from cargohold.core.errors import InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
-    from cargohold.cli.main import App
+    from cargohold.cli.app import App
     from cargohold.core.catalog.objects import Artifact
 
 __all__ = ["MIN_PREFIX", "expand_id", "resolve_artifact"]

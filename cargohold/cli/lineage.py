@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cargohold.cli.ids import resolve_artifact
+from cargohold.cli.output import artifact_dict
 from cargohold.core.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from cargohold.cli.main import App
+    from cargohold.cli.app import App
     from cargohold.core.catalog import Catalog
     from cargohold.core.catalog.objects import Artifact
 
@@ -131,8 +132,6 @@ def run_lineage(app: App) -> int:
     root = resolve_artifact(app, app.args.artifact)
     graph = collect(app.catalog, root, depth=app.args.depth)
     if app.out.as_json:
-        from cargohold.cli.catalog import artifact_dict
-
         app.out.json(
             {
                 "root": root.id,

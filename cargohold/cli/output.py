@@ -6,9 +6,12 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-__all__ = ["Output", "ProgressBar", "human_bytes", "short_time"]
+if TYPE_CHECKING:
+    from cargohold.core.catalog.objects import Artifact
+
+__all__ = ["Output", "ProgressBar", "artifact_dict", "human_bytes", "short_time"]
 
 
 def human_bytes(size: float) -> str:
@@ -117,3 +120,27 @@ class ProgressBar:
         """End the bar's line."""
         self.stream.write("\n")
         self.stream.flush()
+
+
+def artifact_dict(artifact: Artifact) -> dict[str, Any]:
+    """The JSON form of an artifact, with its pinned ``cargohold://`` URL."""
+    from cargohold.core.proxy import CargoholdURL
+
+    ds = artifact.dataset
+    return {
+        "id": artifact.id,
+        "dataset": {
+            "project": ds.project,
+            "domain": ds.domain,
+            "name": ds.name,
+            "version": ds.version,
+        },
+        "version": artifact.version,
+        "partitions": dict(artifact.partitions),
+        "tags": list(artifact.tags),
+        "metadata": dict(artifact.metadata),
+        "url": str(CargoholdURL.for_artifact(artifact)),
+        "source": None if artifact.source is None else vars(artifact.source),
+        "created_at": artifact.created_at,
+        "data": {name: lit.to_dict() for name, lit in sorted(artifact.data.items())},
+    }

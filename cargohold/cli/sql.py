@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cargohold.core.errors import ConfigurationError, InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
-    from cargohold.cli.main import App
+    from cargohold.cli.app import App
 
 __all__ = ["register", "run_sql"]
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cargohold.core.catalog import ArtifactQuery, Catalog, QueriedArtifact
+from cargohold.core.catalog import Catalog
 from cargohold.core.hold import Cargohold
+from cargohold.core.query import ArtifactQuery, QueriedArtifact
 from cargohold.core.types.literals import Literal
 from cargohold.dagster_integration._base import CargoholdBase
 from cargohold.dagster_integration.io_manager import CargoholdIOManager

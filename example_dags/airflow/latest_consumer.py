@@ -14,7 +14,7 @@ from airflow.sdk import dag, task
 
 from cargohold.airflow_provider.operators import LoadArtifactOperator
 from cargohold.airflow_provider.sensors import ArtifactSensor
-from cargohold.core.catalog import ArtifactQuery
+from cargohold.core.query import ArtifactQuery
 
 
 @dag(schedule="@daily", start_date=pendulum.datetime(2026, 11, 1, tz="UTC"), catchup=False)

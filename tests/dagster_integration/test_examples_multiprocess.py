@@ -12,9 +12,9 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from cargohold.core.catalog import ArtifactQuery
 from cargohold.core.hold import Cargohold
 from cargohold.core.lineage.testing import LineageReceiver
+from cargohold.core.query import ArtifactQuery
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "example_dags" / "dagster" / "definitions.py"

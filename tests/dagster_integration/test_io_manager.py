@@ -10,8 +10,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from cargohold.core.catalog import ArtifactQuery
 from cargohold.core.errors import NotFoundError
+from cargohold.core.query import ArtifactQuery
 from cargohold.dagster_integration import CargoholdIOManager, CargoholdResource
 from tests.support.pagecache import resident_pages
 

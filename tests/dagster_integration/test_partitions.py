@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 from dagster import AssetExecutionContext
 
-from cargohold.core.catalog import ArtifactQuery, Range
+from cargohold.core.catalog import Range
+from cargohold.core.query import ArtifactQuery
 from cargohold.dagster_integration import CargoholdIOManager
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_date="2026-11-08")

@@ -30,8 +30,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from cargohold.core.cache.entry import CacheEntry, EntryStore, HeartbeatInterval
 from cargohold.core.cache.keys import CacheKey
 from cargohold.core.catalog import ArtifactSource
 from cargohold.core.context import RunContext
@@ -44,12 +44,8 @@ from cargohold.core.errors import (
 )
 from cargohold.core.types.literals import Literal
 
-if TYPE_CHECKING:
-    from cargohold.core.cache.service import CacheEntry, CacheService
-
 __all__ = ["HeartbeatInterval", "Heartbeat", "get_or_compute", "new_owner_id"]
 
-HeartbeatInterval = timedelta | float
 _log = logging.getLogger(__name__)
 _FIRST_POLL = 0.05
 _MAX_POLL = 1.0
@@ -70,7 +66,7 @@ def _seconds(interval: HeartbeatInterval) -> float:
 class Heartbeat:
     """A daemon thread that extends a reservation every interval until stopped."""
 
-    def __init__(self, service: CacheService, key: CacheKey, owner_id: str, interval: float):
+    def __init__(self, service: EntryStore, key: CacheKey, owner_id: str, interval: float):
         self._service, self._key, self._owner, self._interval = service, key, owner_id, interval
         self._stop = threading.Event()
         self.lost = False
@@ -103,7 +99,7 @@ class Heartbeat:
 
 
 def get_or_compute(
-    service: CacheService,
+    service: EntryStore,
     key: CacheKey,
     compute: Callable[[], Mapping[str, Literal]],
     *,
@@ -155,7 +151,7 @@ def get_or_compute(
 
 
 def _compute_as_owner(
-    service: CacheService,
+    service: EntryStore,
     key: CacheKey,
     compute: Callable[[], Mapping[str, Literal]],
     source: ArtifactSource | RunContext | None,

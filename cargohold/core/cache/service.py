@@ -25,42 +25,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from cargohold.core.cache import accounting as acc
+from cargohold.core.cache import reservations
+from cargohold.core.cache.entry import CacheEntry, HeartbeatInterval
 from cargohold.core.cache.keys import CacheKey
 from cargohold.core.catalog import OWNER_CACHE, Artifact, ArtifactSource, Catalog, DatasetID
 from cargohold.core.context import RunContext
 from cargohold.core.errors import AlreadyExistsError, CacheError, CacheFullError, NotFoundError
 from cargohold.core.types.literals import Literal as CargoLiteral
 
-if TYPE_CHECKING:
-    from cargohold.core.cache.reservations import HeartbeatInterval
-
 __all__ = ["CacheEntry", "CacheService", "Eviction"]
 
 Eviction = Literal["none", "lru"]
 _EVICTION_BATCH = 100
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheEntry:
-    """A cached result: its output literals and the execution that produced them.
-
-    ``computed`` is true when the call that returned this entry ran the computation itself
-    (:meth:`CacheService.get_or_compute`); a plain hit has it false.
-    """
-
-    key: CacheKey
-    artifact_id: str
-    outputs: Mapping[str, CargoLiteral]
-    source: ArtifactSource | None
-    created_at: datetime
-    last_used: datetime
-    size: int
-    computed: bool = False
 
 
 class CacheService:
@@ -208,7 +189,7 @@ class CacheService:
 
     def total_size(self) -> int:
         """The summed size of every cache entry in the catalog, in bytes."""
-        return self.catalog.database.read(acc.total_size)
+        return self.catalog.metadata_sum(key=acc.SIZE_KEY)
 
     def get_or_compute(
         self,
@@ -230,8 +211,6 @@ class CacheService:
             CacheFullError: the outputs do not fit the storage limit.
             Exception: whatever ``compute`` raises (the reservation is released first).
         """
-        from cargohold.core.cache import reservations
-
         if not serialize:
             entry = self.get(key)
             if entry is not None:
@@ -341,8 +320,8 @@ class CacheService:
         self._delete_artifacts(ids)
 
     def _delete_artifacts(self, artifact_ids: list[str]) -> None:
-        self.catalog.database.write(
-            lambda conn: acc.delete_entries(conn, artifact_ids=artifact_ids)
+        self.catalog.delete_artifacts(
+            artifact_ids=artifact_ids, release={OWNER_CACHE: artifact_ids}
         )
 
     def _make_room(self, key: CacheKey, size: int) -> None:
@@ -365,8 +344,8 @@ class CacheService:
         while total + size > limit:
             victims: list[str] = []
             freed = 0
-            candidates = self.catalog.database.read(
-                lambda conn: acc.least_recently_used(conn, limit=_EVICTION_BATCH)
+            candidates = self.catalog.ordered_by_metadata(
+                order_key=acc.LAST_USED_KEY, value_key=acc.SIZE_KEY, limit=_EVICTION_BATCH
             )
             if not candidates:
                 raise CacheFullError(

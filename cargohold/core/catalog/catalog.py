@@ -1,9 +1,10 @@
 """The :class:`Catalog` facade: datasets, artifacts, tags, reservations, lineage, lifecycle.
 
 Each method validates its input, runs one transaction through :class:`Database` and returns
-frozen domain objects. The work lives in one module per concern (``datasets``, ``artifacts``,
-``tags``, ``reservations``, ``queries``, ``lineage``, ``lifecycle``); this class only composes
-them. Nothing connects before the first call, which also checks the schema once
+frozen domain objects. The work lives in one module per concern (``datasets`` with their tags,
+``write`` and ``read`` for artifacts, ``queries``, ``reservations``, ``lineage``, ``lifecycle``
+and ``retention``); this class and its mixins (``operations``, ``upkeep``) only compose them.
+Nothing connects before the first call, which also checks the schema once
 (:func:`~cargohold.core.catalog.schema.ensure_schema`).
 """
 
@@ -16,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cargohold.core.catalog import artifacts as _artifacts
 from cargohold.core.catalog import datasets as _datasets
 from cargohold.core.catalog import queries as _queries
-from cargohold.core.catalog import tags as _tags
+from cargohold.core.catalog import read as _read
+from cargohold.core.catalog import write as _write
 from cargohold.core.catalog.base import CatalogBase, DatasetRef
 from cargohold.core.catalog.blobrefs import blobs_of
 from cargohold.core.catalog.objects import (
@@ -30,8 +31,9 @@ from cargohold.core.catalog.objects import (
     Page,
     Tag,
 )
-from cargohold.core.catalog.operations import LifecycleMixin, LineageMixin, ReservationsMixin
+from cargohold.core.catalog.operations import LineageMixin, ReservationsMixin
 from cargohold.core.catalog.queries import SortBy
+from cargohold.core.catalog.upkeep import LifecycleMixin
 from cargohold.core.catalog.validation import (
     check_data,
     check_limit,
@@ -162,7 +164,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             return CatalogError(f"could not create artifact {new_id}: {text}")
 
         created = self.database.write(
-            lambda conn: _artifacts.insert_artifact(
+            lambda conn: _write.insert_artifact(
                 conn,
                 dataset=ds,
                 artifact_id=new_id,
@@ -174,7 +176,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
                 now=now,
             ),
             on_integrity=on_integrity,
-            single_statement=True,  # on PostgreSQL the insert is one statement (pgwrite)
+            single_statement=True,  # on PostgreSQL the insert is one statement (write.py)
         )
         self._release_leases(blob.hash for blob in blobs_of(literals.values()))
         return created
@@ -195,7 +197,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             InvalidArgumentError: partition keys differ from the dataset's, or bad input.
         """
         ds = self.get_dataset(dataset=dataset)
-        items: list[_artifacts.NewRow] = []
+        items: list[_write.NewRow] = []
         for item in artifacts:
             if not isinstance(item, NewArtifact):
                 raise InvalidArgumentError(
@@ -207,7 +209,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             if isinstance(source, RunContext):
                 source = ArtifactSource.from_context(source)
             items.append(
-                _artifacts.NewRow(
+                _write.NewRow(
                     artifact_id=self._artifact_id(item.artifact_id),
                     data=literals,
                     partitions=check_partitions(
@@ -235,7 +237,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             return CatalogError(f"could not create the artifacts: {text}")
 
         created = self.database.write(
-            lambda conn: _artifacts.insert_artifacts(conn, dataset=ds, items=items, now=now),
+            lambda conn: _write.insert_artifacts(conn, dataset=ds, items=items, now=now),
             on_integrity=on_integrity,
         )
         self._release_leases(blob.hash for item in items for blob in blobs_of(item.data.values()))
@@ -260,7 +262,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
         if artifact_id is not None:
             if dataset is not None or tag is not None or partitions or version is not None:
                 raise InvalidArgumentError("give artifact_id alone, or a dataset with filters")
-            return self.database.read(lambda conn: _artifacts.get_artifact_by_id(conn, artifact_id))
+            return self.database.read(lambda conn: _read.get_artifact_by_id(conn, artifact_id))
         if dataset is None:
             raise InvalidArgumentError("get_artifact needs artifact_id, or dataset (and filters)")
         ds = self.get_dataset(dataset=dataset)
@@ -277,7 +279,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             what = f"partitions {parts}" + ("" if version is None else f" version {version}")
 
         def _get(conn: Connection) -> Artifact:
-            found = _artifacts.find_artifact(
+            found = _read.find_artifact(
                 conn, dataset=ds, tag=tag, partitions=parts, version=version
             )
             if found is None:
@@ -324,27 +326,22 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             InvalidArgumentError: an unknown partition key, bad sort, limit or page token.
         """
         ds = None if dataset is None else self.get_dataset(dataset=dataset)
-        filters = _queries.normalize_filters(partitions, dataset=ds)
-        meta = check_metadata(metadata)
-        limit = check_limit(limit)
-        return self.database.read(
-            lambda conn: _queries.list_artifacts(
-                conn,
-                dataset=ds,
-                partitions=filters,
-                tag=tag,
-                metadata=meta,
-                created_after=created_after,
-                created_before=created_before,
-                job=job,
-                run_id=run_id,
-                task=task,
-                sort_by=sort_by,
-                descending=descending,
-                limit=limit,
-                page_token=page_token,
-            )
+        listing = _queries.ArtifactListing(
+            dataset=ds,
+            partitions=_queries.normalize_filters(partitions, dataset=ds),
+            tag=tag,
+            metadata=check_metadata(metadata),
+            created_after=created_after,
+            created_before=created_before,
+            job=job,
+            run_id=run_id,
+            task=task,
+            sort_by=sort_by,
+            descending=descending,
+            limit=check_limit(limit),
+            page_token=page_token,
         )
+        return self.database.read(lambda conn: _queries.list_artifacts(conn, listing))
 
     def iter_artifacts(self, **filters: Any) -> Iterator[Artifact]:
         """Every artifact :meth:`list_artifacts` would return with ``filters``, page by page."""
@@ -377,7 +374,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             self._check_blobs(literals.values())
         now = self.now()
         updated = self.database.write(
-            lambda conn: _artifacts.update_artifact(
+            lambda conn: _write.update_artifact(
                 conn, artifact_id=artifact_id, metadata=meta, data=literals, now=now
             )
         )
@@ -395,18 +392,7 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset or artifact does not exist.
             InvalidArgumentError: a bad tag, or the artifact is of another dataset.
         """
-        ds = self.get_dataset(dataset=dataset)
-        name = check_name(tag, what="tag")
-        now = self.now()
-        return self.database.write(
-            lambda conn: _tags.add_tag(
-                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now
-            ),
-            on_integrity=lambda exc: AlreadyExistsError(
-                f"tag {name!r} of dataset {ds.id} already exists; tags never move silently, "
-                f"use move_tag to repoint it"
-            ),
-        )
+        return self._put_tag(dataset=dataset, tag=tag, artifact_id=artifact_id, move=False)
 
     def move_tag(self, *, dataset: DatasetRef, tag: str, artifact_id: str) -> Tag:
         """Point a tag (``latest``, ``production``, ...) at an artifact, atomically.
@@ -415,13 +401,22 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset or artifact does not exist.
             InvalidArgumentError: a bad tag, or the artifact is of another dataset.
         """
+        return self._put_tag(dataset=dataset, tag=tag, artifact_id=artifact_id, move=True)
+
+    def _put_tag(self, *, dataset: DatasetRef, tag: str, artifact_id: str, move: bool) -> Tag:
         ds = self.get_dataset(dataset=dataset)
         name = check_name(tag, what="tag")
         now = self.now()
         return self.database.write(
-            lambda conn: _tags.move_tag(
-                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now
-            )
+            lambda conn: _datasets.put_tag(
+                conn, dataset=ds, name=name, artifact_id=artifact_id, now=now, move=move
+            ),
+            on_integrity=None
+            if move
+            else lambda exc: AlreadyExistsError(
+                f"tag {name!r} of dataset {ds.id} already exists; tags never move silently, "
+                f"use move_tag to repoint it"
+            ),
         )
 
     def list_tags(self, *, dataset: DatasetRef) -> list[Tag]:
@@ -431,4 +426,4 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             NotFoundError: the dataset does not exist.
         """
         ds = self.get_dataset(dataset=dataset)
-        return self.database.read(lambda conn: _tags.list_tags(conn, dataset=ds))
+        return self.database.read(lambda conn: _datasets.list_tags(conn, dataset=ds))

@@ -13,12 +13,12 @@ and reports count and bytes either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Connection, delete, exists, select
+from sqlalchemy import BigInteger, Connection, and_, cast, delete, exists, func, select
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.blobrefs import (
@@ -28,7 +28,8 @@ from cargohold.core.catalog.blobrefs import (
     referenced_hashes,
     release_blobs,
 )
-from cargohold.core.catalog.objects import Dataset, ExpiryReport, GCReport
+from cargohold.core.catalog.objects import ArtifactSource, Dataset, ExpiryReport, GCReport
+from cargohold.core.catalog.read import SOURCE_COLUMNS, source_of
 from cargohold.core.catalog.session import Database
 
 __all__ = [
@@ -89,6 +90,60 @@ def delete_artifacts(conn: Connection, *, artifact_ids: list[str]) -> None:
             conn.execute(delete(table).where(table.c.artifact_id.in_(chunk)))
         release_blobs(conn, owner_kind=OWNER_ARTIFACT, owner_ids=chunk)
         conn.execute(delete(m.artifacts).where(m.artifacts.c.id.in_(chunk)))
+
+
+def metadata_sum(conn: Connection, *, key: str) -> int:
+    """The sum of the integer values of metadata ``key`` over every artifact (one aggregate
+    over the ``(key, value)`` index)."""
+    am = m.artifact_metadata
+    stmt = select(func.coalesce(func.sum(cast(am.c.value, BigInteger)), 0)).where(am.c.key == key)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def ordered_by_metadata(
+    conn: Connection, *, order_key: str, value_key: str, limit: int, exclude: Iterable[str] = ()
+) -> list[tuple[str, int]]:
+    """Up to ``limit`` ``(artifact id, integer value of value_key)`` of the artifacts that have
+    both keys, in the text order of their ``order_key`` value, then id (an index range scan)."""
+    order = m.artifact_metadata.alias("ordered")
+    value = m.artifact_metadata.alias("value")
+    stmt = (
+        select(order.c.artifact_id, cast(value.c.value, BigInteger).label("value"))
+        .join(value, and_(value.c.artifact_id == order.c.artifact_id, value.c.key == value_key))
+        .where(order.c.key == order_key)
+        .order_by(order.c.value, order.c.artifact_id)
+        .limit(limit)
+    )
+    excluded = list(exclude)
+    if excluded:
+        stmt = stmt.where(order.c.artifact_id.not_in(excluded))
+    return [(row.artifact_id, int(row.value)) for row in conn.execute(stmt)]
+
+
+def stale_owners(conn: Connection, *, owner_kind: str, before: datetime) -> list[str]:
+    """The owners of ``owner_kind`` whose newest blob reference is older than ``before``."""
+    t = m.blob_refs
+    stmt = (
+        select(t.c.owner_id)
+        .where(t.c.owner_kind == owner_kind)
+        .group_by(t.c.owner_id)
+        .having(func.max(t.c.created_at) < before)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def metadata_values(
+    conn: Connection, *, key: str, created_before: datetime
+) -> list[tuple[str, ArtifactSource | None, str]]:
+    """``(artifact id, source, value)`` of every artifact created before ``created_before``
+    whose metadata has ``key``."""
+    a, md = m.artifacts, m.artifact_metadata
+    stmt = (
+        select(a.c.id, *(a.c[column] for column in SOURCE_COLUMNS), md.c.value)
+        .join(md, md.c.artifact_id == a.c.id)
+        .where(md.c.key == key, a.c.created_at < created_before)
+    )
+    return [(row[0], source_of(row[1:-1]), row[-1]) for row in conn.execute(stmt)]
 
 
 def expire(

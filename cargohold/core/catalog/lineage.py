@@ -18,12 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, or_, select
 
 from cargohold.core.catalog import models as m
-from cargohold.core.catalog.objects import Artifact, ArtifactSource, Neighbours, Read
-from cargohold.core.catalog.rows import artifact_select, load_artifacts
+from cargohold.core.catalog.objects import (
+    SOURCE_FIELDS,
+    Artifact,
+    ArtifactSource,
+    Neighbours,
+    Read,
+)
+from cargohold.core.catalog.read import artifact_select, dataset_of, load_artifacts
 from cargohold.core.errors import NotFoundError
 
 __all__ = [
@@ -45,25 +52,9 @@ def record_read(
     Raises:
         NotFoundError: the artifact does not exist.
     """
-    found = conn.execute(
-        select(m.artifacts.c.id).where(m.artifacts.c.id == artifact_id)
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFoundError(f"artifact {artifact_id} does not exist")
-    conn.execute(
-        insert(m.reads),
-        {
-            "artifact_id": artifact_id,
-            "orchestrator": source.orchestrator,
-            "namespace": source.namespace,
-            "job": source.job,
-            "run_id": source.run_id,
-            "task": source.task,
-            "map_index": source.map_index,
-            "try_number": source.try_number,
-            "read_at": now,
-        },
-    )
+    dataset_of(conn, artifact_id=artifact_id)  # NotFoundError when there is no such artifact
+    fields = {name: getattr(source, name) for name in SOURCE_FIELDS}
+    conn.execute(insert(m.reads), {"artifact_id": artifact_id, **fields, "read_at": now})
     return Read(artifact_id=artifact_id, source=source, read_at=now)
 
 
@@ -74,15 +65,7 @@ def reads_of(conn: Connection, *, artifact_id: str) -> list[Read]:
     return [
         Read(
             artifact_id=row.artifact_id,
-            source=ArtifactSource(
-                orchestrator=row.orchestrator,
-                namespace=row.namespace,
-                job=row.job,
-                run_id=row.run_id,
-                task=row.task,
-                map_index=row.map_index,
-                try_number=row.try_number,
-            ),
+            source=ArtifactSource(**{name: row._mapping[name] for name in SOURCE_FIELDS}),
             read_at=row.read_at,
         )
         for row in rows
@@ -135,8 +118,7 @@ def downstream(conn: Connection, *, artifact_id: str) -> list[Artifact]:
         NotFoundError: the artifact does not exist.
     """
     a, r = m.artifacts, m.reads
-    if conn.execute(select(a.c.id).where(a.c.id == artifact_id)).first() is None:
-        raise NotFoundError(f"artifact {artifact_id} does not exist")
+    dataset_of(conn, artifact_id=artifact_id)  # NotFoundError when there is no such artifact
     same_execution = or_(
         a.c.source_task.is_(None), a.c.source_task == "", r.c.task == a.c.source_task
     )
@@ -160,6 +142,17 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[start : start + _CHUNK]
 
 
+def _run_read(job: ColumnElement[Any]) -> ColumnElement[bool]:
+    """A read row made by the execution that produced an artifact row (the producer's job given
+    as ``job``: coalesced or not, for the index each side of the join uses)."""
+    a, r = m.artifacts, m.reads
+    return and_(
+        r.c.job == job,
+        r.c.run_id == a.c.source_run_id,
+        or_(a.c.source_task.is_(None), a.c.source_task == "", r.c.task == a.c.source_task),
+    )
+
+
 def neighbours(conn: Connection, *, artifact_ids: Iterable[str]) -> dict[str, Neighbours]:
     """:func:`upstream` and :func:`downstream` of many artifacts at once, in a fixed number of
     queries per 500 ids (existence, upstream pairs, downstream pairs, then the artifacts found).
@@ -178,27 +171,17 @@ def neighbours(conn: Connection, *, artifact_ids: Iterable[str]) -> dict[str, Ne
     pairs: dict[str, tuple[set[str], set[str]]] = {i: (set(), set()) for i in ids}
     for chunk in _chunks(ids):
         found.update(conn.execute(select(a.c.id).where(a.c.id.in_(chunk))).scalars())
-        producer_reads = and_(
-            r.c.job == func.coalesce(a.c.source_job, ""),
-            r.c.run_id == a.c.source_run_id,
-            or_(a.c.source_task.is_(None), a.c.source_task == "", r.c.task == a.c.source_task),
-        )
         ups = (
             select(a.c.id, r.c.artifact_id)
-            .join(r, producer_reads)
+            .join(r, _run_read(func.coalesce(a.c.source_job, "")))
             .where(a.c.id.in_(chunk), r.c.artifact_id != a.c.id)
             .distinct()
         )
         for of, other in conn.execute(ups):
             pairs[of][0].add(other)
-        reader_outputs = and_(
-            r.c.job == a.c.source_job,
-            r.c.run_id == a.c.source_run_id,
-            or_(a.c.source_task.is_(None), a.c.source_task == "", r.c.task == a.c.source_task),
-        )
         downs = (
             select(r.c.artifact_id, a.c.id)
-            .join(a, reader_outputs)
+            .join(a, _run_read(a.c.source_job))
             .where(r.c.artifact_id.in_(chunk), a.c.id != r.c.artifact_id)
             .distinct()
         )

@@ -45,7 +45,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 __all__ = [
     "artifact_data",
@@ -124,6 +124,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=_NAMING)
 
 
+def _table(row: type[Base]) -> Table:
+    """The Core table of a row class (the queries use tables, the models declare rows)."""
+    return cast(Table, row.__table__)
+
+
 class DatasetRow(Base):
     __tablename__ = "catalog_datasets"
     __table_args__ = (UniqueConstraint("project", "domain", "name", "version"),)
@@ -138,25 +143,49 @@ class DatasetRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class DatasetMetadataRow(Base):
-    __tablename__ = "catalog_dataset_metadata"
-    __table_args__ = (Index(None, "key", "value"),)
+datasets = _table(DatasetRow)
 
-    dataset_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
-    )
-    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+
+def _parent(table: str) -> Mapped[str]:
+    """The id of the ``table`` row a child row hangs off: the first column of its primary key."""
+    return mapped_column(String(ID_LENGTH), ForeignKey(f"{table}.id"), primary_key=True)
+
+
+def _name_key() -> Mapped[str]:
+    """A name that completes a child row's primary key."""
+    return mapped_column(String(NAME_LENGTH), primary_key=True)
+
+
+class _KeyValue:
+    """Key/value metadata of the row a child row hangs off, indexed on ``(key, value)`` for
+    metadata filters; the subclass names the parent column first."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index]:
+        return (Index(None, "key", "value"),)
+
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True, sort_order=1)
+    value: Mapped[str] = mapped_column(Text, sort_order=2)
+
+
+class DatasetMetadataRow(_KeyValue, Base):
+    __tablename__ = "catalog_dataset_metadata"
+
+    dataset_id: Mapped[str] = _parent("catalog_datasets")
+
+
+dataset_metadata = _table(DatasetMetadataRow)
 
 
 class VersionCounterRow(Base):
     __tablename__ = "catalog_version_counters"
 
-    dataset_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
-    )
+    dataset_id: Mapped[str] = _parent("catalog_datasets")
     partition_key: Mapped[str] = mapped_column(Text, primary_key=True)
     last_version: Mapped[int] = mapped_column(Integer)
+
+
+version_counters = _table(VersionCounterRow)
 
 
 class ArtifactRow(Base):
@@ -187,14 +216,18 @@ class ArtifactRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+artifacts = _table(ArtifactRow)
+
+
 class ArtifactDataRow(Base):
     __tablename__ = "catalog_artifact_data"
 
-    artifact_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_artifacts.id"), primary_key=True
-    )
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    artifact_id: Mapped[str] = _parent("catalog_artifacts")
+    name: Mapped[str] = _name_key()
     literal_json: Mapped[str] = mapped_column(Text)
+
+
+artifact_data = _table(ArtifactDataRow)
 
 
 class ArtifactPartitionRow(Base):
@@ -218,49 +251,50 @@ class ArtifactPartitionRow(Base):
         ),
     )
 
-    artifact_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_artifacts.id"), primary_key=True
-    )
-    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    artifact_id: Mapped[str] = _parent("catalog_artifacts")
+    key: Mapped[str] = _name_key()
     dataset_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     value: Mapped[str] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the artifact's, for paging
 
 
-class ArtifactMetadataRow(Base):
-    __tablename__ = "catalog_artifact_metadata"
-    __table_args__ = (Index(None, "key", "value"),)
+artifact_partitions = _table(ArtifactPartitionRow)
 
-    artifact_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_artifacts.id"), primary_key=True
-    )
-    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
+
+class ArtifactMetadataRow(_KeyValue, Base):
+    __tablename__ = "catalog_artifact_metadata"
+
+    artifact_id: Mapped[str] = _parent("catalog_artifacts")
+
+
+artifact_metadata = _table(ArtifactMetadataRow)
 
 
 class TagRow(Base):
     __tablename__ = "catalog_tags"
     __table_args__ = (Index(None, "artifact_id"),)
 
-    dataset_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
-    )
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    dataset_id: Mapped[str] = _parent("catalog_datasets")
+    name: Mapped[str] = _name_key()
     artifact_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("catalog_artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+tags = _table(TagRow)
 
 
 class ReservationRow(Base):
     __tablename__ = "catalog_reservations"
 
-    dataset_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
-    )
-    tag_name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    dataset_id: Mapped[str] = _parent("catalog_datasets")
+    tag_name: Mapped[str] = _name_key()
     owner_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
     heartbeat_seconds: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+reservations = _table(ReservationRow)
 
 
 class ReadRow(Base):
@@ -279,6 +313,9 @@ class ReadRow(Base):
     read_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+reads = _table(ReadRow)
+
+
 class BlobRefRow(Base):
     """One owner's reference to one blob. See :mod:`cargohold.core.catalog.blobrefs`."""
 
@@ -293,32 +330,18 @@ class BlobRefRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+blob_refs = _table(BlobRefRow)
+
+
 class RetentionRow(Base):
     """A dataset's retention policy. See :mod:`cargohold.core.catalog.retention`."""
 
     __tablename__ = "catalog_retention"
 
-    dataset_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("catalog_datasets.id"), primary_key=True
-    )
+    dataset_id: Mapped[str] = _parent("catalog_datasets")
     keep_last: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_age_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-def _table(row: type[Base]) -> Table:
-    return cast(Table, row.__table__)
-
-
-datasets = _table(DatasetRow)
-dataset_metadata = _table(DatasetMetadataRow)
-version_counters = _table(VersionCounterRow)
-artifacts = _table(ArtifactRow)
-artifact_data = _table(ArtifactDataRow)
-artifact_partitions = _table(ArtifactPartitionRow)
-artifact_metadata = _table(ArtifactMetadataRow)
-tags = _table(TagRow)
-reservations = _table(ReservationRow)
-reads = _table(ReadRow)
-blob_refs = _table(BlobRefRow)
 retention = _table(RetentionRow)

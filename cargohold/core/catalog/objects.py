@@ -16,6 +16,7 @@ from cargohold.core.context import RunContext
 from cargohold.core.types.literals import Literal
 
 __all__ = [
+    "SOURCE_FIELDS",
     "Artifact",
     "ArtifactSource",
     "Dataset",
@@ -58,6 +59,10 @@ class Dataset:
     created_at: datetime | None = None
 
 
+SOURCE_FIELDS = ("orchestrator", "namespace", "job", "run_id", "task", "map_index", "try_number")
+"""The fields of :class:`ArtifactSource` (and of the :class:`RunContext` it is made from)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class NewArtifact:
     """One artifact for :meth:`Catalog.create_artifacts`: the arguments
@@ -86,15 +91,7 @@ class ArtifactSource:
     @classmethod
     def from_context(cls, context: RunContext) -> ArtifactSource:
         """The source recorded for an execution described by ``context``."""
-        return cls(
-            orchestrator=context.orchestrator,
-            namespace=context.namespace,
-            job=context.job,
-            run_id=context.run_id,
-            task=context.task,
-            map_index=context.map_index,
-            try_number=context.try_number,
-        )
+        return cls(**{name: getattr(context, name) for name in SOURCE_FIELDS})
 
 
 @dataclass(frozen=True, kw_only=True)

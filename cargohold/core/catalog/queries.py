@@ -21,11 +21,11 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, exists, literal,
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.objects import Artifact, Dataset, Page
 from cargohold.core.catalog.pagination import decode_token, encode_token, fingerprint
-from cargohold.core.catalog.rows import artifact_select, load_artifacts
+from cargohold.core.catalog.read import artifact_select, load_artifacts
 from cargohold.core.catalog.validation import normalize_partition_value, partition_key_string
 from cargohold.core.errors import InvalidArgumentError
 
-__all__ = ["OneOf", "Range", "SortBy", "list_artifacts"]
+__all__ = ["ArtifactListing", "OneOf", "Range", "SortBy", "list_artifacts"]
 
 SortBy = Literal["version", "created_at"]
 
@@ -95,32 +95,40 @@ def normalize_filters(
     return out
 
 
-def list_artifacts(
-    conn: Connection,
-    *,
-    dataset: Dataset | None,
-    partitions: Mapping[str, str | Range | OneOf],
-    tag: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    job: str | None = None,
-    run_id: str | None = None,
-    task: str | None = None,
-    sort_by: SortBy = "created_at",
-    descending: bool = True,
-    limit: int = 100,
-    page_token: str | None = None,
-) -> Page[Artifact]:
-    """One page of artifacts matching every filter (see the module docstring).
+@dataclass(frozen=True, kw_only=True)
+class ArtifactListing:
+    """One listing request of :meth:`~cargohold.core.catalog.Catalog.list_artifacts`, its input
+    already validated (the dataset resolved, partition filters normalised)."""
+
+    dataset: Dataset | None
+    partitions: Mapping[str, str | Range | OneOf]
+    tag: str | None = None
+    metadata: Mapping[str, str] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    job: str | None = None
+    run_id: str | None = None
+    task: str | None = None
+    sort_by: SortBy = "created_at"
+    descending: bool = True
+    limit: int = 100
+    page_token: str | None = None
+
+
+def list_artifacts(conn: Connection, listing: ArtifactListing) -> Page[Artifact]:
+    """One page of artifacts matching every filter of ``listing`` (see the module docstring).
 
     Raises:
         InvalidArgumentError: a bad sort or page token.
     """
+    dataset, partitions, tag = listing.dataset, listing.partitions, listing.tag
+    created_after, created_before = listing.created_after, listing.created_before
+    job, run_id, task, sort_by = listing.job, listing.run_id, listing.task, listing.sort_by
+    descending, limit, page_token = listing.descending, listing.limit, listing.page_token
     if sort_by not in ("version", "created_at"):
         raise InvalidArgumentError(f"sort_by must be 'version' or 'created_at', got {sort_by!r}")
     a = m.artifacts
-    metadata = metadata or {}
+    metadata = listing.metadata or {}
     query = fingerprint(
         [
             "artifacts",

@@ -6,15 +6,13 @@ import logging
 import threading
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cargohold.core.lineage.datasets import LineageDataset, lineage_dataset
 from cargohold.core.lineage.events import RunIdentity
 from cargohold.core.lineage.naming import DatasetName
+from cargohold.core.lineage.sink import EventSink
 from cargohold.core.types.literals import BlobRef, Literal
-
-if TYPE_CHECKING:
-    from cargohold.core.lineage.emitter import LineageEmitter
 
 __all__ = ["RunRecorder"]
 
@@ -36,7 +34,7 @@ class RunRecorder:
     def __init__(
         self,
         *,
-        emitter: LineageEmitter,
+        emitter: EventSink,
         identity: RunIdentity,
         domain: str,
         run_facets: Mapping[str, Mapping[str, Any]] | None = None,

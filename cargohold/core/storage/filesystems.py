@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import fsspec
@@ -25,7 +26,17 @@ from cargohold.core.errors import (
     StorageError,
 )
 
-__all__ = ["ATOMIC_PUT_PROTOCOLS", "bounded_options", "resolve", "storage_errors"]
+__all__ = [
+    "ATOMIC_PUT_PROTOCOLS",
+    "TMP_DIR",
+    "bounded_options",
+    "modified_time",
+    "resolve",
+    "storage_errors",
+]
+
+TMP_DIR = ".tmp"
+"""The folder under a store's root that holds temporary files until their commit."""
 
 _S3 = frozenset({"s3", "s3a"})
 
@@ -159,3 +170,14 @@ def _is_backend_error(exc: BaseException) -> bool:
         "adlfs",
         "fsspec",
     }
+
+
+def modified_time(detail: Mapping[str, Any]) -> datetime | None:
+    """The modified time in an fsspec ``info``/``find`` entry (UTC), if it has one."""
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = detail.get(key)
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, tz=UTC)
+    return None

@@ -18,17 +18,24 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from cargohold.core.storage.filesystems import storage_errors
-
-if TYPE_CHECKING:
-    from cargohold.core.storage.store import Store
+from cargohold.core.storage.filesystems import TMP_DIR, modified_time, storage_errors
 
 __all__ = ["SPOOL_PREFIX", "LeftoverReport", "clean_leftovers", "owned_name", "spool_prefix"]
 
 SPOOL_PREFIX = "cargohold-spool-"
 _PID = re.compile(r"^(?:cargohold-spool-)?(\d+)-")
+
+
+class Store(Protocol):
+    """The part of :class:`~cargohold.core.storage.store.Store` this module reads."""
+
+    fs: Any
+    protocol: str
+    root: str
+    url: str
+    is_local: bool
 
 
 def spool_prefix() -> str:
@@ -114,8 +121,6 @@ def clean_leftovers(
 
 
 def _temporary_files(store: Store) -> Iterator[tuple[str, datetime | None, int]]:
-    from cargohold.core.storage.store import TMP_DIR, modified_time
-
     base = posixpath.join(store.root, TMP_DIR)
     with storage_errors(f"listing {base}"):
         if not store.fs.exists(base):

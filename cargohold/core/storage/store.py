@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from cargohold.core.config import (
@@ -40,7 +40,13 @@ from cargohold.core.errors import (
 )
 from cargohold.core.storage import transfers
 from cargohold.core.storage.file_api import FileAPI
-from cargohold.core.storage.filesystems import ATOMIC_PUT_PROTOCOLS, resolve, storage_errors
+from cargohold.core.storage.filesystems import (
+    ATOMIC_PUT_PROTOCOLS,
+    TMP_DIR,
+    modified_time,
+    resolve,
+    storage_errors,
+)
 from cargohold.core.storage.hashing import VerifyingReader, hash_bytes, hash_file, verify_bytes
 from cargohold.core.storage.leftovers import (
     LeftoverReport,
@@ -52,7 +58,7 @@ from cargohold.core.storage.leftovers import (
 __all__ = ["TMP_DIR", "BlobInfo", "BlobSink", "Store", "modified_time"]
 
 _CAS = "cas"
-TMP_DIR = _TMP = ".tmp"
+_TMP = TMP_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,14 +538,3 @@ def _copy_local(source: str, target: str) -> None:
     with open(source, "rb") as src, open(target, "wb") as dst:
         while chunk := src.read(8 << 20):
             dst.write(chunk)
-
-
-def modified_time(detail: Mapping[str, Any]) -> datetime | None:
-    """The modified time in an fsspec ``info``/``find`` entry (UTC), if it has one."""
-    for key in ("mtime", "LastModified", "last_modified", "created"):
-        value = detail.get(key)
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-        if isinstance(value, int | float):
-            return datetime.fromtimestamp(value, tz=UTC)
-    return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cargohold.core.config import DEFAULT_ALLOWED_TYPES
 from cargohold.core.errors import CorruptDataError, SerializationError
@@ -32,9 +32,8 @@ from cargohold.core.types.literals import BLOB_MARKER, BlobRef, LiteralType
 
 if TYPE_CHECKING:
     from cargohold.core.storage.store import BlobInfo, Store
-    from cargohold.core.types.engine import TypeEngine
 
-__all__ = ["TransformContext", "TypeTransformer", "type_path"]
+__all__ = ["Codec", "TransformContext", "TypeTransformer", "type_path"]
 
 
 class TypeTransformer(ABC):
@@ -79,11 +78,32 @@ class TypeTransformer(ABC):
         """
 
 
+class Codec(Protocol):
+    """What a transformer may ask of the engine it runs in (the
+    :class:`~cargohold.core.types.engine.TypeEngine` is one): nested values, trusted classes."""
+
+    def encode(
+        self, value: Any, python_type: Any, ctx: TransformContext
+    ) -> tuple[LiteralType, Any]:
+        """Encode a nested value as ``python_type``."""
+        ...
+
+    def decode(
+        self, encoded: Any, literal_type: LiteralType, python_type: Any, ctx: TransformContext
+    ) -> Any:
+        """Decode a nested encoding of ``literal_type``."""
+        ...
+
+    def registered_type(self, name: str) -> type | None:
+        """The class named ``module:qualname`` if it is registered, else None."""
+        ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class TransformContext:
     """What a transformer may use: the engine, the store and the settings of this call."""
 
-    engine: TypeEngine
+    engine: Codec
     store: Store
     inline_limit: int
     table_format: str = "auto"

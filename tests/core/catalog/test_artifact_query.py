@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from cargohold.core.catalog import (
-    ArtifactQuery,
     Catalog,
     PartitionSpec,
     Range,
@@ -21,6 +20,7 @@ from cargohold.core.catalog import (
 from cargohold.core.context import RunContext
 from cargohold.core.errors import InvalidArgumentError, NotFoundError
 from cargohold.core.hold import Cargohold
+from cargohold.core.query import ArtifactQuery
 
 
 @partition_by_date(key="report_date")

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from cargohold.core.catalog import ArtifactQuery, OneOf, Range
+from cargohold.core.catalog import OneOf, Range
 from cargohold.core.catalog.scan import ScannedTable
 from cargohold.core.errors import (
     CorruptDataError,
@@ -27,6 +27,7 @@ from cargohold.core.errors import (
     TypeMismatchError,
 )
 from cargohold.core.hold import Cargohold
+from cargohold.core.query import ArtifactQuery
 from tests.support.services import S3Server
 
 ROWS = 4_000

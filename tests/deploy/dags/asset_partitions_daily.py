@@ -64,7 +64,7 @@ with DAG(
 
     @task
     def read_day() -> dict[str, Any]:
-        from cargohold.core.catalog import ArtifactQuery
+        from cargohold.core.query import ArtifactQuery
 
         key = str(get_current_context()["dag_run"].partition_key)
         found = ArtifactQuery.get_latest(dataset=DATASET, partition_keys={"date": key[:10]})

@@ -75,7 +75,7 @@ with DAG(
     @partition_by_key(key="region")
     @partition_by_date(key="date")
     def region_day() -> dict[str, Any]:
-        from cargohold.core.catalog import ArtifactQuery
+        from cargohold.core.query import ArtifactQuery
 
         key = str(get_current_context()["dag_run"].partition_key)
         region, stamp = key.split("|")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cargohold.core.catalog.migrations.ddl import child_of, id_column, primary_key, time_column
+
 revision = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | None = None
@@ -17,18 +19,15 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
+    table = "catalog_retention"
     op.create_table(
-        "catalog_retention",
-        sa.Column("dataset_id", sa.String(length=36), nullable=False),
+        table,
+        id_column("dataset_id"),
         sa.Column("keep_last", sa.Integer(), nullable=True),
         sa.Column("max_age_seconds", sa.Float(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["catalog_datasets.id"],
-            name=op.f("fk_catalog_retention_dataset_id_catalog_datasets"),
-        ),
-        sa.PrimaryKeyConstraint("dataset_id", name=op.f("pk_catalog_retention")),
+        time_column("updated_at"),
+        child_of(table, "dataset_id", "catalog_datasets"),
+        primary_key(table, "dataset_id"),
     )
 
 

@@ -1,4 +1,4 @@
-"""The query API of Flyte Artifacts: ``ArtifactQuery``, ``partition_by_date``, ``partition_by_key``.
+"""The query API of Flyte Artifacts: ``ArtifactQuery`` and the ``QueriedArtifact`` it finds.
 
 ::
 
@@ -20,116 +20,33 @@ same partition. Queries use the catalog of ``Cargohold.from_env()`` unless one i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
 
-from cargohold.core.catalog.catalog import Catalog, DatasetRef
-from cargohold.core.catalog.objects import Artifact, ArtifactSource, DatasetID
-from cargohold.core.catalog.validation import check_name, normalize_partition_value
+from cargohold.core.catalog import (
+    Artifact,
+    ArtifactSource,
+    Catalog,
+    DatasetID,
+    DatasetRef,
+    OneOf,
+    PartitionSpec,
+    Range,
+    normalize_partition_keys,
+    partition_specs,
+)
 from cargohold.core.context import RunContext
 from cargohold.core.errors import InvalidArgumentError, NotFoundError
+from cargohold.core.hold import Cargohold
+from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import Literal as CargoLiteral
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # scan needs pyarrow: imported by ArtifactQuery.scan only
     from cargohold.core.catalog.scan import ScannedTable, Version
-    from cargohold.core.hold import Cargohold
-    from cargohold.core.storage.store import Store
 
-__all__ = [
-    "ArtifactQuery",
-    "PartitionSpec",
-    "QueriedArtifact",
-    "partition_by_date",
-    "partition_by_key",
-    "partition_specs",
-]
-
-F = TypeVar("F")
-_SPECS = "__cargohold_partitions__"
-
-
-@dataclass(frozen=True, kw_only=True)
-class PartitionSpec:
-    """How a producer partitions its output: a key, and whether its values are dates."""
-
-    key: str
-    kind: Literal["date", "key"]
-
-    def normalize(self, value: object) -> str:
-        """The canonical partition value: ISO ``YYYY-MM-DD`` for date keys.
-
-        Raises:
-            InvalidArgumentError: a date key given something that is not a date.
-        """
-        if self.kind == "date":
-            if isinstance(value, datetime):
-                return value.date().isoformat()
-            if isinstance(value, date):
-                return value.isoformat()
-            if isinstance(value, str):
-                try:
-                    return datetime.fromisoformat(value).date().isoformat()
-                except ValueError:
-                    pass
-            raise InvalidArgumentError(
-                f"partition {self.key!r} is partitioned by date: expected a date, a datetime "
-                f"or an ISO date string such as '2026-11-01', got {value!r:.80}"
-            )
-        return normalize_partition_value(value, key=self.key)
-
-
-def _declare(spec: PartitionSpec) -> Callable[[F], F]:
-    def decorate(producer: F) -> F:
-        specs = tuple(getattr(producer, _SPECS, ()))
-        if any(existing.key == spec.key for existing in specs):
-            raise InvalidArgumentError(f"partition key {spec.key!r} is declared twice")
-        try:
-            setattr(producer, _SPECS, (spec, *specs))
-        except (AttributeError, TypeError) as exc:
-            raise InvalidArgumentError(
-                f"cannot declare partitions on {producer!r}: put the partition decorator "
-                f"below the orchestrator's decorator, on the plain function"
-            ) from exc
-        return producer
-
-    return decorate
-
-
-def partition_by_date(*, key: str = "date") -> Callable[[F], F]:
-    """Declare that a producer's output is partitioned by a date under ``key``.
-
-    Raises:
-        InvalidArgumentError: ``key`` is not a valid name.
-    """
-    return _declare(PartitionSpec(key=check_name(key, what="partition key"), kind="date"))
-
-
-def partition_by_key(*, key: str) -> Callable[[F], F]:
-    """Declare that a producer's output is partitioned by the values of ``key``.
-
-    Raises:
-        InvalidArgumentError: ``key`` is not a valid name.
-    """
-    return _declare(PartitionSpec(key=check_name(key, what="partition key"), kind="key"))
-
-
-def partition_specs(producer: object) -> tuple[PartitionSpec, ...]:
-    """The partitioning declared on a producer, outermost decorator first (empty if none)."""
-    return tuple(getattr(producer, _SPECS, ()))
-
-
-def normalize_partition_keys(
-    partition_keys: Mapping[str, object] | None, *, specs: tuple[PartitionSpec, ...] = ()
-) -> dict[str, str]:
-    """Canonical partition values; keys declared by ``specs`` use their spec's rules."""
-    by_key = {spec.key: spec for spec in specs}
-    out: dict[str, str] = {}
-    for key, value in (partition_keys or {}).items():
-        spec = by_key.get(key)
-        out[key] = spec.normalize(value) if spec else normalize_partition_value(value, key=key)
-    return out
+__all__ = ["ArtifactQuery", "QueriedArtifact"]
 
 
 @dataclass(frozen=True)
@@ -213,8 +130,6 @@ class QueriedArtifact:
     def _hold(self) -> Cargohold:
         if self.hold is not None:
             return self.hold
-        from cargohold.core.hold import Cargohold
-
         return Cargohold.from_env()
 
     def load(
@@ -287,8 +202,6 @@ class ArtifactQuery:
         target: DatasetRef = dataset if dataset is not None else str(task_name)
         if catalog is None:
             if hold is None:
-                from cargohold.core.hold import Cargohold
-
                 hold = Cargohold.from_env()
             catalog = hold.catalog
         return catalog, hold, target, partition_specs(producer)
@@ -353,8 +266,6 @@ class ArtifactQuery:
             NotFoundError: the dataset does not exist.
         """
         catalog, hold, target, specs = cls._resolve(dataset, task_name, producer, catalog, hold)
-        from cargohold.core.catalog.queries import OneOf, Range
-
         plain = {
             k: v for k, v in (partition_keys or {}).items() if not isinstance(v, Range | OneOf)
         }
@@ -400,12 +311,9 @@ class ArtifactQuery:
             NotFoundError: the dataset does not exist, or a pinned version is missing.
             TypeMismatchError: a partition is not a table, or column types cannot be combined.
         """
-        from cargohold.core.catalog.queries import OneOf, Range
         from cargohold.core.catalog.scan import ScannedTable, plan_scan
 
         if store is None and hold is None:
-            from cargohold.core.hold import Cargohold
-
             hold = Cargohold.from_env()
         catalog, hold, target, specs = cls._resolve(dataset, task_name, producer, catalog, hold)
         if store is None:
