@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from cargohold.core.catalog.schema import _config
 
 SNAPSHOTS = Path(__file__).with_name("schema_snapshots")
-RELEASED = ["0001", "0002"]
+RELEASED = ["0001", "0002", "0003"]
 
 
 def schema_at(revision: str | None, path: Path) -> dict[str, str]:
