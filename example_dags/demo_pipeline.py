@@ -155,18 +155,24 @@ def _check(done: subprocess.CompletedProcess[str], what: str) -> None:
 
 
 def import_dagster() -> None:
-    """Import Dagster and the example's definitions (quietly)."""
+    """Import Dagster and the example's definitions (quietly; no collections while importing, and
+    what the imports made is frozen out of later collections)."""
+    import gc
     import logging
     import warnings
 
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)  # Dagster logs every event at DEBUG to the console
-    import dagster  # noqa: F401
+    gc.disable()
+    try:
+        import dagster  # noqa: F401
 
-    if str(REPO / "example_dags" / "dagster") not in sys.path:
-        sys.path.insert(0, str(REPO / "example_dags" / "dagster"))
-    import definitions  # noqa: F401
-
+        if str(REPO / "example_dags" / "dagster") not in sys.path:
+            sys.path.insert(0, str(REPO / "example_dags" / "dagster"))
+        import definitions  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
     logging.disable(logging.NOTSET)
 
 
