@@ -133,6 +133,7 @@ def run_airflow(home: Path) -> None:
             print(f"  daily_producer  {day}  {state}  ({seconds} s)")
     if "DEMO-MIGRATED" in done.stdout:
         stamp.write_text(versions)
+        print(f"  (Airflow's metadata database migrated: {airflow_home / 'airflow.db'})")
     _check(done, f"dag.test() of daily_producer for {', '.join(DAYS)}")
 
 
