@@ -87,7 +87,7 @@ from cargohold import ArtifactQuery, Cargohold
 
 root = sys.argv[1]
 hold = Cargohold(store_url=f"file://{root}/store", catalog_url=f"sqlite:///{root}/c.db")
-hold.catalog.create_dataset(dataset="sales")
+hold.catalog.create_dataset(dataset="sales", partition_keys=["date"])
 for day in range(1, 7):
     frame = pd.DataFrame({"a": range(60_000), "b": [f"v{i}" for i in range(60_000)]})
     hold.catalog.create_artifact(
