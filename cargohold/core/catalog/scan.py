@@ -41,8 +41,10 @@ dates for dates), after the data columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import atexit
+import weakref
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -63,7 +65,11 @@ from cargohold.core.errors import (
 )
 from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef, Literal
-from cargohold.core.types.verified_file import ScanStats, VerifiedBlobFile
+from cargohold.core.types.verified_file import (
+    ScanStats,
+    VerifiedBlobFile,
+    refuse_reads_and_wait,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -75,6 +81,9 @@ __all__ = ["ScanPart", "ScanStats", "ScannedTable", "Version", "plan_scan", "to_
 Version = int | str | datetime | None
 _FORMATS = {"parquet": ds.ParquetFileFormat, "arrow": ds.IpcFileFormat}
 _PAGE = 1000
+# Scans being iterated (``iter(table)``, ``to_reader()``): closed at interpreter exit, see
+# _close_open_scans.
+_OPEN_SCANS: weakref.WeakSet[Generator[pa.RecordBatch, None, None]] = weakref.WeakSet()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -382,12 +391,18 @@ class ScannedTable:
         )
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        """The rows as record batches, partition by partition.
+        """The rows as record batches, partition by partition (an iteration left unfinished is
+        closed at interpreter exit).
 
         Raises:
             CorruptDataError: a byte read fails its hash.
             SerializationError: a blob cannot be decoded.
         """
+        batches = self._batches()
+        _OPEN_SCANS.add(batches)
+        return batches
+
+    def _batches(self) -> Generator[pa.RecordBatch, None, None]:
         with _arrow_errors(None):
             yield from self.scanner().to_batches()
 
@@ -490,3 +505,16 @@ def _arrow_errors(part: ScanPart | None) -> Iterator[None]:
             raise cause from exc
         where = f" of {part.describe()}" if part else ""
         raise SerializationError(f"cannot read the scanned table{where}: {exc}") from exc
+
+
+@atexit.register
+def _close_open_scans() -> None:
+    """Before the interpreter finalizes: close the scans still being iterated (their pyarrow
+    scanners read ahead on Arrow's IO threads, which call back into Python), refuse further reads
+    of verified files, and wait until those threads stopped calling them. A thread that calls
+    into Python once finalization began never returns: Arrow's pools then hang or abort the
+    process at exit (``terminate called without an active exception``, rc 134)."""
+    for batches in list(_OPEN_SCANS):
+        with suppress(ValueError, RuntimeError):  # being iterated in another thread right now
+            batches.close()
+    refuse_reads_and_wait()

@@ -17,9 +17,14 @@ from the store only what pyarrow asks for, and verifies it before serving it:
 
 from __future__ import annotations
 
+import gc
 import io
 import mmap
 import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +37,7 @@ from cargohold.core.storage.store import Store
 from cargohold.core.types.literals import BlobRef
 from cargohold.core.types.parquet_chunks import SparseFile, row_group_ranges
 
-__all__ = ["ScanStats", "VerifiedBlobFile"]
+__all__ = ["ScanStats", "VerifiedBlobFile", "refuse_reads_and_wait"]
 
 _TAIL = 8 << 10  # one fetch gets a footer of a few columns and row groups
 _FOOTER_TAIL = 8
@@ -75,6 +80,67 @@ def _hash(pieces: list[bytes]) -> str:
     return hasher.hexdigest()
 
 
+class _Reads:
+    """The verified files alive and their reads in flight. pyarrow's threads use them (through
+    ``pa.PythonFile``) and hold Python objects (the bytes read, wrapped as Arrow buffers) while
+    they decode: a thread that needs the GIL once the interpreter is finalizing never gets it
+    back; CPython ends it with ``pthread_exit`` and the C++ unwind aborts the process
+    (``terminate called without an active exception``, rc 134), or the thread hangs and Arrow's
+    pool joins it forever at exit."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active = 0
+        self._refused = False
+        self._last = 0.0  # when a read last ended or was refused
+        self.files: weakref.WeakSet[VerifiedBlobFile] = weakref.WeakSet()
+
+    @contextmanager
+    def track(self) -> Iterator[None]:
+        with self._changed:
+            self._last = time.monotonic()
+            if self._refused:
+                raise OSError("the interpreter is exiting: cargohold refuses new reads of blobs")
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._last = time.monotonic()
+                self._changed.notify_all()
+
+    def refuse_and_wait(self, timeout: float, quiet: float) -> bool:
+        """Refuse new reads, then wait until pyarrow let go of every verified file (they are
+        freed), or no read has been in flight or asked for ``quiet`` seconds (a file kept by the
+        caller, no scan running), at most ``timeout`` seconds; True unless it timed out."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._refused = True
+            self._last = time.monotonic()
+        gc.collect()
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                if not self.files:
+                    return True
+                if self._active == 0 and now - self._last >= quiet:
+                    return True
+                if now >= deadline:
+                    return False
+                self._changed.wait(min(0.02, deadline - now))
+
+
+_READS = _Reads()
+
+
+def refuse_reads_and_wait(timeout: float = 10.0, quiet: float = 1.0) -> bool:
+    """At interpreter exit: make every further read of a verified file fail at once and wait
+    until pyarrow's threads let go of the files (see :class:`_Reads`). Returns False when they
+    were still reading at the timeout."""
+    return _READS.refuse_and_wait(timeout, quiet)
+
+
 class VerifiedBlobFile(io.RawIOBase):
     """The bytes of the table blob ``ref``; every byte served has been verified (see the
     module docstring). Reading raises :class:`CorruptDataError` on a hash mismatch."""
@@ -96,6 +162,7 @@ class VerifiedBlobFile(io.RawIOBase):
         self._touched: set[int] = set()
         chunks = ref.extra.get("chunks") if ref.format == "parquet" else None
         self._recorded: dict[str, Any] | None = chunks if isinstance(chunks, dict) else None
+        _READS.files.add(self)
 
     # -- io.RawIOBase ---------------------------------------------------------------------
 
@@ -119,7 +186,7 @@ class VerifiedBlobFile(io.RawIOBase):
         if want <= 0:
             return 0
         start, end = self._position, self._position + want
-        with self._lock:
+        with _READS.track(), self._lock:
             if not self._opened:
                 self._open()
             if self._whole is not None:
