@@ -3,6 +3,9 @@
 # second environment .venv-lowest; CI runs it after scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Let Python cache bytecode (some hosts set PYTHONDONTWRITEBYTECODE=1: every Airflow and Dagster
+# subprocess the tests start would then compile its ~2,400 imported modules again, ~12 CPU-s each).
+unset PYTHONDONTWRITEBYTECODE
 VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt \
   EXTRAS=airflow,dagster,s3,postgres,openlineage,polars,pydantic,dev bash scripts/bootstrap.sh
 .venv-lowest/bin/python -c 'import airflow, dagster; print("lowest: airflow", airflow.__version__, "dagster", dagster.__version__)'

@@ -4,6 +4,9 @@
 #   bash scripts/test.sh tests/core -x     # pytest arguments pass through
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Let Python cache bytecode (some hosts set PYTHONDONTWRITEBYTECODE=1: every Airflow and Dagster
+# subprocess the tests start would then compile its ~2,400 imported modules again, ~12 CPU-s each).
+unset PYTHONDONTWRITEBYTECODE
 bash scripts/bootstrap.sh
 bash scripts/services.sh
 # web UI browser tests need headless Chromium (issue 16)

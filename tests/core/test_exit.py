@@ -121,7 +121,7 @@ def _run_scan(index: int, root: Path) -> tuple[int, int, str]:
     return index, done.returncode, done.stdout + done.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.timeout(1800)  # 24 interpreters, ~4 CPU-seconds each, on two cores
 def test_unfinished_scan_exits_cleanly(tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
