@@ -14,8 +14,10 @@ The caller's thread never waits for the network:
   one per emitter), then count what is left as dropped, the event being sent at that moment
   included, and log a one-line summary;
 * a stalled endpoint is not waited for at all: when a send to it (by any emitter of the process)
-  has taken longer than that bound, or the last one did, :meth:`LineageEmitter.close` and the
-  exit flush drop what is queued for it at once (a server that answers resets this);
+  has taken longer than a quarter of that bound (0.25 s by default: a lineage server answers one
+  event in milliseconds), or the last one did, :meth:`LineageEmitter.close` and the exit flush
+  drop what is queued for it at once (a server that answers resets this). So a process whose
+  sends hang waits at most that quarter at exit, and not at all once its send in flight is older;
 * after ``os.fork`` the child starts its own queue and thread on its first event.
 
 Nothing happens at construction: the thread starts with the first event. When lineage is off
@@ -65,6 +67,7 @@ EXIT_TIMEOUT_ENV = "CARGOHOLD_LINEAGE_EXIT_TIMEOUT"
 """Seconds the exit flush may wait for queued events (default 1)."""
 DEFAULT_EXIT_TIMEOUT = 1.0
 _STALL_CHECK = 0.02  # seconds between checks for a stalled endpoint while flushing at close
+_STALL_FRACTION = 0.25  # a send longer than this part of ``flush_timeout`` means a stalled endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,7 @@ class LineageEmitter:
         self._abandoned = False
         self._target = _target_of(self._transport)
         self._send_began: float | None = None  # monotonic start of the send in flight
-        self._last_send_slow = False  # the last send took longer than flush_timeout
+        self._last_send_slow = False  # the last send took longer than _stall_after
 
     @classmethod
     def from_env(
@@ -367,9 +370,9 @@ class LineageEmitter:
         """Flush for at most ``timeout`` seconds (default ``flush_timeout``), then stop.
 
         Does not wait at all once the endpoint has stalled (a send to it took, or is taking,
-        longer than ``flush_timeout``): waiting would only delay the exit. Events still queued
-        are dropped and counted, the one in flight included; later events are dropped too. Logs
-        a summary when events were dropped or failed. Never raises.
+        longer than a quarter of ``flush_timeout``): waiting would only delay the exit. Events
+        still queued are dropped and counted, the one in flight included; later events are
+        dropped too. Logs a summary when events were dropped or failed. Never raises.
         """
         with self._lock:
             if self._closed:
@@ -413,12 +416,17 @@ class LineageEmitter:
                 return
 
     def _stalled(self, now: float) -> bool:
-        """The last send, or the one in flight, took longer than ``flush_timeout`` (in this
+        """The last send, or the one in flight, took longer than :attr:`_stall_after` (in this
         process: after a fork the parent's sends say nothing)."""
         if self._pid != os.getpid():
             return False
         began = self._send_began
-        return self._last_send_slow or (began is not None and now - began > self.flush_timeout)
+        return self._last_send_slow or (began is not None and now - began > self._stall_after)
+
+    @property
+    def _stall_after(self) -> float:
+        """Seconds after which a send counts as stalled: a quarter of ``flush_timeout``."""
+        return self.flush_timeout * _STALL_FRACTION
 
     def _ensure_worker(self) -> queue.Queue[object] | None:
         if self._queue is not None and self._pid == os.getpid():
@@ -461,7 +469,7 @@ class LineageEmitter:
                 with self._lock:
                     began, self._send_began = self._send_began, None
                     if began is not None:
-                        self._last_send_slow = time.monotonic() - began > self.flush_timeout
+                        self._last_send_slow = time.monotonic() - began > self._stall_after
                     self._sending = False
                     if self._abandoned:  # close() counted it as dropped; it ended after all
                         self._abandoned = False

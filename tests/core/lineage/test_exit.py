@@ -80,3 +80,12 @@ def test_a_stalled_endpoint_is_not_waited_for_at_exit() -> None:
     # no wait at all, for either emitter (the second's own send is young, the endpoint is not)
     assert lag < BOUND / 2, (lag, stderr)
     assert sorted(_dropped(stderr)) == [2, 3], stderr
+
+
+def test_a_send_in_flight_longer_than_a_quarter_of_the_bound_is_a_stall() -> None:
+    with BlackHoleServer() as server:
+        # the first send has hung for 1.5 s (more than BOUND / 4, less than BOUND) at exit
+        lag, stderr = _exit_lag(server.url, pause=BOUND / 4 + 0.5)
+    # no wait: a server that answers takes milliseconds; waiting to BOUND would be 2.5 s more
+    assert lag < BOUND / 2, (lag, stderr)
+    assert sorted(_dropped(stderr)) == [2, 3], stderr
