@@ -10,7 +10,7 @@ Nothing connects before the first call, which also checks the schema once
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -142,43 +142,22 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
             InvalidArgumentError: partition keys differ from the dataset's, or bad input.
         """
         ds = self.get_dataset(dataset=dataset)
-        literals = check_data(data, allow_empty=False)
-        parts = check_partitions(partitions, expected=ds.partition_keys, dataset=str(ds.id))
-        meta = check_metadata(metadata)
-        tag_names = sorted({check_name(tag, what="tag") for tag in tags})
-        new_id = self._artifact_id(artifact_id)
-        self._check_blobs(literals.values())
-        if isinstance(source, RunContext):
-            source = ArtifactSource.from_context(source)
+        item = NewArtifact(
+            data=data,
+            partitions=partitions,
+            metadata=metadata,
+            tags=tuple(tags),
+            source=source,
+            artifact_id=artifact_id,
+        )
+        row = self._new_row(ds, item)
         now = self.now()
-
-        def on_integrity(exc: IntegrityError) -> CargoholdError:
-            text = str(exc.orig)
-            if "catalog_tags" in text:
-                return AlreadyExistsError(
-                    f"a tag in {tag_names} of dataset {ds.id} is already taken; tags never "
-                    f"move silently, use move_tag to repoint one"
-                )
-            if "catalog_artifacts" in text:
-                return AlreadyExistsError(f"artifact {new_id} already exists")
-            return CatalogError(f"could not create artifact {new_id}: {text}")
-
         created = self.database.write(
-            lambda conn: _write.insert_artifact(
-                conn,
-                dataset=ds,
-                artifact_id=new_id,
-                data=literals,
-                partitions=parts,
-                metadata=meta,
-                tags=tag_names,
-                source=source,
-                now=now,
-            ),
-            on_integrity=on_integrity,
+            lambda conn: _write.insert_artifact(conn, dataset=ds, item=row, now=now),
+            on_integrity=_integrity_error(ds, [row], f"artifact {row.artifact_id}"),
             single_statement=True,  # on PostgreSQL the insert is one statement (write.py)
         )
-        self._release_leases(blob.hash for blob in blobs_of(literals.values()))
+        self._release_leases(blob.hash for blob in blobs_of(row.data.values()))
         return created
 
     def create_artifacts(
@@ -203,45 +182,34 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
                 raise InvalidArgumentError(
                     f"create_artifacts takes NewArtifact items, got {type(item).__name__}"
                 )
-            literals = check_data(item.data, allow_empty=False)
-            self._check_blobs(literals.values())
-            source = item.source
-            if isinstance(source, RunContext):
-                source = ArtifactSource.from_context(source)
-            items.append(
-                _write.NewRow(
-                    artifact_id=self._artifact_id(item.artifact_id),
-                    data=literals,
-                    partitions=check_partitions(
-                        item.partitions, expected=ds.partition_keys, dataset=str(ds.id)
-                    ),
-                    metadata=check_metadata(item.metadata),
-                    tags=sorted({check_name(tag, what="tag") for tag in item.tags}),
-                    source=source,
-                )
-            )
+            items.append(self._new_row(ds, item))
         if not items:
             return []
         now = self.now()
-
-        def on_integrity(exc: IntegrityError) -> CargoholdError:
-            text = str(exc.orig)
-            if "catalog_tags" in text:
-                names = sorted({tag for item in items for tag in item.tags})
-                return AlreadyExistsError(
-                    f"a tag in {names} of dataset {ds.id} is already taken (or given twice in "
-                    f"the batch); tags never move silently, use move_tag to repoint one"
-                )
-            if "catalog_artifacts" in text:
-                return AlreadyExistsError(f"an artifact id of the batch already exists: {text}")
-            return CatalogError(f"could not create the artifacts: {text}")
-
         created = self.database.write(
             lambda conn: _write.insert_artifacts(conn, dataset=ds, items=items, now=now),
-            on_integrity=on_integrity,
+            on_integrity=_integrity_error(ds, items, "the artifacts"),
         )
         self._release_leases(blob.hash for item in items for blob in blobs_of(item.data.values()))
         return created
+
+    def _new_row(self, ds: Dataset, item: NewArtifact) -> _write.NewRow:
+        """``item`` validated against dataset ``ds``, with its id (given or new)."""
+        literals = check_data(item.data, allow_empty=False)
+        self._check_blobs(literals.values())
+        source = item.source
+        if isinstance(source, RunContext):
+            source = ArtifactSource.from_context(source)
+        return _write.NewRow(
+            artifact_id=self._artifact_id(item.artifact_id),
+            data=literals,
+            partitions=check_partitions(
+                item.partitions, expected=ds.partition_keys, dataset=str(ds.id)
+            ),
+            metadata=check_metadata(item.metadata),
+            tags=sorted({check_name(tag, what="tag") for tag in item.tags}),
+            source=source,
+        )
 
     def get_artifact(
         self,
@@ -427,3 +395,26 @@ class Catalog(ReservationsMixin, LineageMixin, LifecycleMixin, CatalogBase):
         """
         ds = self.get_dataset(dataset=dataset)
         return self.database.read(lambda conn: _datasets.list_tags(conn, dataset=ds))
+
+
+def _integrity_error(
+    ds: Dataset, rows: Sequence[_write.NewRow], what: str
+) -> Callable[[IntegrityError], CargoholdError]:
+    """Maps a failed insert of ``rows`` into ``ds`` to the error that says which constraint."""
+
+    def translate(exc: IntegrityError) -> CargoholdError:
+        text = str(exc.orig)
+        if "catalog_tags" in text:
+            names = sorted({tag for row in rows for tag in row.tags})
+            return AlreadyExistsError(
+                f"a tag in {names} of dataset {ds.id} is already taken"
+                f"{' (or given twice in the batch)' if len(rows) > 1 else ''}; tags never move "
+                f"silently, use move_tag to repoint one"
+            )
+        if "catalog_artifacts" in text:
+            if len(rows) == 1:
+                return AlreadyExistsError(f"artifact {rows[0].artifact_id} already exists")
+            return AlreadyExistsError(f"an artifact id of the batch already exists: {text}")
+        return CatalogError(f"could not create {what}: {text}")
+
+    return translate

@@ -142,25 +142,13 @@ def _insert_other(
     return version
 
 
-def insert_artifact(
-    conn: Connection,
-    *,
-    dataset: Dataset,
-    artifact_id: str,
-    data: Mapping[str, Literal],
-    partitions: Mapping[str, str],
-    metadata: Mapping[str, str],
-    tags: Sequence[str],
-    source: ArtifactSource | None,
-    now: datetime,
-) -> Artifact:
+def insert_artifact(conn: Connection, *, dataset: Dataset, item: NewRow, now: datetime) -> Artifact:
     """Insert an artifact with its data, partitions, metadata, tags and blob references.
 
     On PostgreSQL this is one statement (data-modifying CTEs, one round trip); elsewhere one
     statement per table. Duplicate ids and taken tags surface as IntegrityError (the caller
     translates them).
     """
-    item = NewRow(artifact_id, data, partitions, metadata, tags, source)
     row, children = _rows(dataset, item, now)
     if conn.dialect.name == "postgresql":
         version = insert_artifact_pg(conn, row=row, children=children, now=now)
