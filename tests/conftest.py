@@ -6,6 +6,7 @@ and cache suites parametrize it over SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -58,3 +59,14 @@ def make_catalog(catalog_url: str) -> Iterator[Callable[..., Catalog]]:
     yield make
     for catalog in made:
         catalog.close()
+
+
+@pytest.fixture(autouse=True)
+def _cargohold_loggers_enabled() -> None:
+    """cargohold's loggers on, and passing records up, at each test's start: a logging
+    configuration applied by a test before it in the same process (``disable_existing_loggers``,
+    a library's own set-up) would otherwise hide them from ``caplog``."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("cargohold") and isinstance(logger, logging.Logger):
+            logger.disabled = False
+            logger.propagate = True

@@ -48,6 +48,9 @@ def test_python_block_runs_as_pasted(section: str, index: int, code: str, tmp_pa
         AIRFLOW_HOME=str(tmp_path / "airflow"),
         OPENLINEAGE_DISABLED="true",
     )
+    # the README's blocks keep their files under /tmp/cargohold-demo: here, under this test's own
+    # folder (a catalog left there by another cargohold version would be refused, rightly)
+    code = code.replace("/tmp/cargohold-demo", str(tmp_path / "cargohold-demo"))
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,  # an empty folder, as a newcomer would start
