@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import fsspec.core
 from hypothesis import HealthCheck, given, settings
 
 from cargohold.airflow_provider.xcom import CargoholdXComBackend, is_cargohold_document
@@ -39,6 +40,9 @@ def fuzz_deserialize(*, examples: int) -> int:
     returns or raises a ``CargoholdError``, imports nothing new, writes nothing outside a
     temporary folder, and ends within a bound. Returns how many documents were tried."""
     hostile.warm_up()
+    # a valid blob document on s3:// legitimately opens the store's filesystem (s3fs and the
+    # botocore stack it imports): have it loaded before watching, whatever ran before in the task
+    fsspec.core.url_to_fs(str(VALID[-1]["blob"]["uri"]), anon=True)
     work = Path(tempfile.mkdtemp(prefix="xcom-fuzz-"))
     outside, cwd = work / "outside", work / "cwd"
     outside.mkdir()
