@@ -121,11 +121,18 @@ def ensure_schema(database: Database, *, create: bool = True) -> None:
 
 
 def _state(connection: Connection, head: str) -> str:
+    """The schema state: "ok", "empty", "unversioned" or the revision the database is at.
+
+    The table names are read before the revision: at READ COMMITTED each statement sees what was
+    committed when it started, and a concurrent creator commits its tables and its revision
+    together, so tables seen imply their revision is seen next. (The other order could read "no
+    revision" just before that commit and "catalog tables" just after: a false "unversioned".)
+    """
+    tables = set(inspect(connection).get_table_names())
     revision = current_revision(connection)
     if revision == head:
         return "ok"
     if revision is None:
-        tables = set(inspect(connection).get_table_names())
         if not any(name.startswith("catalog_") for name in tables):
             return "empty"
         return "unversioned"
