@@ -118,7 +118,7 @@ class Capture:
 
 
 def explain(dsn: str, statement: str, params: Any, *, analyze: bool = True) -> list[str]:
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+    with psycopg.connect(dsn, connect_timeout=10) as conn, conn.cursor() as cur:
         prefix = "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " if analyze else "EXPLAIN "
         cur.execute(prefix + statement, params)
         lines = [row[0] for row in cur.fetchall()]
@@ -240,7 +240,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     name = args.database or f"cargohold_bench_{uuid.uuid4().hex[:8]}"
     admin = f"{args.server}/postgres"
     url = f"{args.server}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(admin, connect_timeout=10, autocommit=True) as conn:
         if args.seed == "reuse":
             row = conn.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
@@ -263,7 +263,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     manifest = seed_copy(url, artifacts=args.artifacts)
     manifest["seed_s"] = round(time.perf_counter() - started, 1)
     manifest = {k: round(v, 1) if isinstance(v, float) else v for k, v in manifest.items()}
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(admin, connect_timeout=10, autocommit=True) as conn:
         comment = json.dumps(manifest).replace("'", "''")
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{comment}'")  # type: ignore[arg-type]
     print(f"seeded {name}: {manifest}")
@@ -276,7 +276,7 @@ def _dataset_id(row: Any) -> DatasetID:
 
 def sample_partitions(dsn: str, n: int) -> list[tuple[DatasetID, dict[str, str]]]:
     """``n`` random existing (dataset, partition) pairs (uniform over partitions)."""
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
         (total,) = conn.execute(
             "SELECT reltuples FROM pg_class WHERE relname = %s", ("catalog_version_counters",)
         ).fetchone()  # type: ignore[misc]
@@ -297,7 +297,7 @@ def time_datasets(dsn: str, n: int, *, largest: bool) -> list[tuple[DatasetID, s
         if largest
         else "md5(d.id)"
     )
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
         rows = conn.execute(
             f"SELECT d.project, d.domain, d.name, d.version, d.partition_keys "
             f"FROM catalog_datasets d WHERE d.partition_keys LIKE '[\"date\"%%' "
@@ -426,7 +426,7 @@ def main() -> None:
 
         total = manifest["artifacts"]
         for depth in sorted({min(total // 2, 10_000), min(total // 2, 100_000)}):
-            with psycopg.connect(dsn) as conn:
+            with psycopg.connect(dsn, connect_timeout=10) as conn:
                 created, last_id = conn.execute(
                     "SELECT created_at, id FROM catalog_artifacts ORDER BY created_at DESC, "
                     "id DESC OFFSET %s LIMIT 1",
@@ -579,7 +579,9 @@ def main() -> None:
     finally:
         if args.database is None or args.drop:
             name = url.rsplit("/", 1)[1]
-            with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                f"{args.server}/postgres", connect_timeout=10, autocommit=True
+            ) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 

@@ -334,7 +334,7 @@ def seed(dsn: str, *, artifacts: int, seed: int = 7, progress: bool = True) -> d
     """Fill the (migrated, empty) catalog at ``dsn``; returns row counts and timings."""
     plans = plan(artifacts, seed=seed)
     timings: dict[str, float] = {}
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(dsn, connect_timeout=10, autocommit=True) as admin:
         constraints, indexes = _definitions(admin)
         began = time.perf_counter()
         for table, name, kind, _ in constraints:
@@ -348,7 +348,7 @@ def seed(dsn: str, *, artifacts: int, seed: int = 7, progress: bool = True) -> d
         with ExitStack() as stack:
             copies = {}
             for table, columns in TABLES.items():
-                conn = stack.enter_context(psycopg.connect(dsn))
+                conn = stack.enter_context(psycopg.connect(dsn, connect_timeout=10))
                 conn.execute(f"TRUNCATE {table}")
                 cur = stack.enter_context(conn.cursor())
                 copies[table] = stack.enter_context(

@@ -76,12 +76,14 @@ def catalog_pages(args: argparse.Namespace) -> list[tuple[str, float, float, int
     url = f"{args.server}/{db}"
     keep = args.keep or bool(args.database)
     if not args.database:
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            f"{args.server}/postgres", connect_timeout=10, autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{db}"')
     rows: list[tuple[str, float, float, int]] = []
     try:
         if args.database:
-            with psycopg.connect(url) as conn:
+            with psycopg.connect(url, connect_timeout=10) as conn:
                 found = conn.execute(
                     "SELECT id, name FROM catalog_datasets ORDER BY name"
                 ).fetchall()
@@ -130,7 +132,9 @@ def catalog_pages(args: argparse.Namespace) -> list[tuple[str, float, float, int
             hold.catalog.close()
     finally:
         if not keep:
-            with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                f"{args.server}/postgres", connect_timeout=10, autocommit=True
+            ) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     return rows
 
