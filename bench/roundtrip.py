@@ -5,8 +5,10 @@
 
 Peak memory is measured apart, in a fresh process per candidate (allocators keep their pools, so
 a shared process would hide peaks): the peak RSS above the built source frame, once counting the
-loaded copy as overhead and once beyond it ("transient"). Run with MIMALLOC_PURGE_DELAY=0 to
-keep pyarrow's allocator from holding freed pages, which RSS would count.
+loaded copy as overhead and once beyond it ("transient"). Those processes run with
+MIMALLOC_PURGE_DELAY=0, which keeps pyarrow's allocator from holding freed pages that RSS would
+count. Every timed put runs in a fresh process and every get in another, as an
+orchestrator's producer and consumer tasks do, with the allocator's defaults.
 
 Candidates (each in its own temporary directory):
   raw pyarrow     Table.from_pandas + pq.write_table (single-threaded; zstd, dictionary columns
@@ -209,39 +211,119 @@ def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float, float]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_all(names: list[str], frame: pd.DataFrame, repeat: int) -> dict[str, dict[str, float]]:
-    """Warm every candidate up on a small frame, then run them round-robin ``repeat`` times."""
-    for name in names:
-        run_once(name, frame.head(10_000))
+def run_all(names: list[str], rows: int, strings: str, repeat: int) -> dict[str, dict[str, float]]:
+    """Each put in a fresh process and each get in another, as a producer task and a consumer
+    task run; candidates round-robin ``repeat`` times; medians.
+
+    Fresh processes also keep one candidate's allocator state (pages a previous candidate freed,
+    or kept) out of the next one's time: in one shared process the same code measured up to 3x
+    apart by its position in the round."""
     samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     for _ in range(repeat):
         for name in names:
-            samples[name].append(run_once(name, frame))
+            workdir = Path(tempfile.mkdtemp(prefix="cargohold-bench-"))
+            try:
+                put_seconds, put_cpu = _child("_put_child", name, rows, strings, workdir)
+                get_seconds, get_cpu = _child("_get_child", name, rows, strings, workdir)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+            samples[name].append((put_seconds, get_seconds, put_cpu + get_cpu))
     return {
         name: {
-            "put": statistics.median(put for put, _, _ in rows),
-            "get": statistics.median(get for _, get, _ in rows),
-            "total": statistics.median(put + get for put, get, _ in rows),
-            "cpu": statistics.median(cpu for _, _, cpu in rows),
+            "put": statistics.median(put for put, _, _ in rows_),
+            "get": statistics.median(get for _, get, _ in rows_),
+            "total": statistics.median(put + get for put, get, _ in rows_),
+            "cpu": statistics.median(cpu for _, _, cpu in rows_),
         }
-        for name, rows in samples.items()
+        for name, rows_ in samples.items()
     }
+
+
+def _child(function: str, name: str, rows: int, strings: str, workdir: Path | None = None) -> Any:
+    """Run ``function(name, rows, strings[, workdir])`` of this module in a fresh interpreter
+    and return what it printed as JSON. The memory child runs with MIMALLOC_PURGE_DELAY=0
+    (pyarrow's allocator returns freed pages at once, so RSS shows the true peak); the timed
+    children with the allocator's defaults, as tasks run."""
+    import json
+    import subprocess
+
+    arguments = f"{name!r}, {rows}, {strings!r}" + (f", {str(workdir)!r}" if workdir else "")
+    code = (
+        "import json, sys; sys.argv = ['x']; import bench.roundtrip as r; "
+        f"print(json.dumps(r.{function}({arguments})))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    if function == "_memory_child":
+        env["MIMALLOC_PURGE_DELAY"] = "0"
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _put_child(name: str, rows: int, strings: str, workdir: str) -> tuple[float, float]:
+    """A producer: build the frame, put it; (seconds, CPU seconds) of the put. The handle goes
+    to ``workdir/handle.json`` for :func:`_get_child`."""
+    import json
+
+    frame = make_frame(rows, strings)
+    run_once(name, frame.head(10_000))  # imports and first-use set-up are not the sample
+    put, _ = CANDIDATES[name](Path(workdir))
+    gc.collect()
+    cpu, start = time.process_time(), time.perf_counter()
+    handle = put(frame)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    Path(workdir, "handle.json").write_text(json.dumps(_handle_to_json(handle)))
+    return seconds, cpu
+
+
+def _get_child(name: str, rows: int, strings: str, workdir: str) -> tuple[float, float]:
+    """A consumer: get what :func:`_put_child` put; (seconds, CPU seconds) of the get."""
+    import json
+
+    run_once(name, make_frame(10_000, strings))  # imports and first-use set-up
+    _, get = CANDIDATES[name](Path(workdir))
+    handle = _handle_from_json(json.loads(Path(workdir, "handle.json").read_text()))
+    gc.collect()
+    cpu, start = time.process_time(), time.perf_counter()
+    loaded = get(handle)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert len(loaded) == rows, f"{name} returned {len(loaded)} rows"
+    return seconds, cpu
+
+
+def _handle_to_json(handle: Any) -> dict[str, Any]:
+    from dagster import AssetKey
+
+    from cargohold import Literal
+
+    if isinstance(handle, Path):
+        return {"path": str(handle)}
+    if isinstance(handle, Literal):
+        return {"literal": handle.to_json()}
+    if isinstance(handle, AssetKey):
+        return {"asset": list(handle.path)}
+    return {"xcom": handle}
+
+
+def _handle_from_json(data: dict[str, Any]) -> Any:
+    from dagster import AssetKey
+
+    from cargohold import Literal
+
+    if "path" in data:
+        return Path(data["path"])
+    if "literal" in data:
+        return Literal.from_json(data["literal"])
+    if "asset" in data:
+        return AssetKey(data["asset"])
+    return data["xcom"]
 
 
 def peak_memory_child(name: str, rows: int, strings: str) -> dict[str, float]:
     """Run one put+get of ``name`` in a fresh process; peak RSS above the built frame."""
-    import json
-    import subprocess
-
-    code = (
-        "import json, sys; sys.argv = ['x']; from bench.roundtrip import _memory_child; "
-        f"print(json.dumps(_memory_child({name!r}, {rows}, {strings!r})))"
-    )
-    root = str(Path(__file__).resolve().parents[1])
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return dict(_child("_memory_child", name, rows, strings))
 
 
 def _memory_child(name: str, rows: int, strings: str) -> dict[str, float]:
@@ -436,10 +518,11 @@ def main() -> None:
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     print(
         f"frame: {args.rows:,} rows, {frame_bytes / MB:,.0f} MB in memory, strings as "
-        f"{args.strings}; median of {args.repeat} runs each, round-robin\n"
+        f"{args.strings}; median of {args.repeat} runs each, round-robin, each put and each get "
+        "in a fresh process\n"
     )
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}\n")
-    results = run_all(args.only, frame, args.repeat)
+    results = run_all(args.only, args.rows, args.strings, args.repeat)
     measured = args.only if args.memory_of is None else args.memory_of
     unmeasured = {"peak_over_frame": float("nan"), "transient": float("nan")}
     memory = {

@@ -113,6 +113,13 @@ def ensure_schema(database: Database, *, create: bool = True) -> None:
             f"the catalog database {url} has no cargohold schema; "
             f"run `{UPGRADE_COMMAND}` to create it"
         )
+    if state == "unversioned":
+        raise SchemaOutOfDateError(
+            f"the catalog database {url} has cargohold's catalog tables but no schema revision "
+            f"(its {VERSION_TABLE} table is missing: the tables were not created by cargohold's "
+            "migrations, or that table was dropped); restore the table from a backup, or point "
+            "the catalog at a new database"
+        )
     raise SchemaOutOfDateError(
         f"the catalog database {url} is at schema revision {state}, this cargohold needs "
         f"{head}; run `{UPGRADE_COMMAND}` to upgrade it (back up the database first), or "

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from cargohold.core.catalog import Catalog, Range, upgrade_schema
+from cargohold.core.catalog import Catalog, Range, schema, upgrade_schema
 from cargohold.core.catalog.schema import _config, head_revision
 from cargohold.core.errors import SchemaOutOfDateError
 
@@ -148,3 +149,59 @@ def test_upgrade_from_0002_adds_the_recent_index(empty_url: str) -> None:
 
     _migrate(empty_url, "0002", down=True)
     assert _recent_index(empty_url) is None
+
+
+@pytest.fixture
+def empty_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty PostgreSQL database (PostgreSQL reads see each commit as it lands)."""
+    request.getfixturevalue("postgres_url")
+    admin = _admin_engine()
+    name = f"cargohold_race_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_catalog_another_process_creates_mid_check_is_accepted(
+    empty_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Celery deployment's mapped tasks open a fresh catalog together: one creates the schema
+    while another checks it. Whichever of its two reads (table names, revision) the check makes
+    first, the creator commits right after it: the check must accept the new catalog, never
+    call it unversioned (it did when it read the revision first)."""
+    url = empty_postgres_url
+    created: list[bool] = []
+
+    def create_once() -> None:
+        if not created:
+            created.append(True)
+            upgrade_schema(url)  # "another process": its own engine and connection
+
+    real_revision = schema.current_revision
+    real_inspect = schema.inspect
+
+    def revision_then_create(connection: Any) -> str | None:
+        revision = real_revision(connection)
+        create_once()
+        return revision
+
+    class TablesThenCreate:
+        def __init__(self, connection: Any) -> None:
+            self._inspector = real_inspect(connection)
+
+        def get_table_names(self) -> list[str]:
+            names: list[str] = self._inspector.get_table_names()
+            create_once()
+            return names
+
+    monkeypatch.setattr(schema, "current_revision", revision_then_create)
+    monkeypatch.setattr(schema, "inspect", TablesThenCreate)
+    with Catalog(url=url, project="p", domain="d") as catalog:
+        catalog.create_dataset(dataset="events")
+        assert catalog.get_dataset(dataset="events").id.name == "events"
+    assert created == [True]

@@ -65,7 +65,7 @@ def test_unversioned_catalog_tables_are_refused(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
     engine.dispose()
-    with pytest.raises(SchemaOutOfDateError, match=UPGRADE_COMMAND):
+    with pytest.raises(SchemaOutOfDateError, match=f"no schema revision .*{VERSION_TABLE}"):
         Catalog(url=url).get_dataset(dataset="d")
 
 
