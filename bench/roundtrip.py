@@ -211,13 +211,18 @@ def run_once(name: str, frame: pd.DataFrame) -> tuple[float, float, float]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_all(names: list[str], rows: int, strings: str, repeat: int) -> dict[str, dict[str, float]]:
+def run_all(
+    names: list[str], rows: int, strings: str, repeat: int, *, shared: bool = False
+) -> dict[str, dict[str, float]]:
     """Each put in a fresh process and each get in another, as a producer task and a consumer
     task run; candidates round-robin ``repeat`` times; medians.
 
     Fresh processes also keep one candidate's allocator state (pages a previous candidate freed,
     or kept) out of the next one's time: in one shared process the same code measured up to 3x
-    apart by its position in the round."""
+    apart by its position in the round. ``shared`` runs every put and get in this process
+    instead (the method of the issue's first table), after a warm-up of each candidate."""
+    if shared:
+        return _run_shared(names, make_frame(rows, strings), repeat)
     samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     for _ in range(repeat):
         for name in names:
@@ -228,6 +233,20 @@ def run_all(names: list[str], rows: int, strings: str, repeat: int) -> dict[str,
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
             samples[name].append((put_seconds, get_seconds, put_cpu + get_cpu))
+    return _medians(samples)
+
+
+def _run_shared(names: list[str], frame: pd.DataFrame, repeat: int) -> dict[str, dict[str, float]]:
+    for name in names:
+        run_once(name, frame.head(10_000))
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            samples[name].append(run_once(name, frame))
+    return _medians(samples)
+
+
+def _medians(samples: dict[str, list[tuple[float, float, float]]]) -> dict[str, dict[str, float]]:
     return {
         name: {
             "put": statistics.median(put for put, _, _ in rows_),
@@ -510,6 +529,11 @@ def main() -> None:
     parser.add_argument("--strings", choices=["str", "object"], default="str")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument(
+        "--shared-process",
+        action="store_true",
+        help="time every put and get in this one process (default: each in a fresh process)",
+    )
+    parser.add_argument(
         "--memory-of", nargs="*", default=None, help="candidates to measure peak memory of (all)"
     )
     args = parser.parse_args()
@@ -519,10 +543,10 @@ def main() -> None:
     print(
         f"frame: {args.rows:,} rows, {frame_bytes / MB:,.0f} MB in memory, strings as "
         f"{args.strings}; median of {args.repeat} runs each, round-robin, each put and each get "
-        "in a fresh process\n"
+        f"{'in this one process' if args.shared_process else 'in a fresh process'}\n"
     )
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}\n")
-    results = run_all(args.only, args.rows, args.strings, args.repeat)
+    results = run_all(args.only, args.rows, args.strings, args.repeat, shared=args.shared_process)
     measured = args.only if args.memory_of is None else args.memory_of
     unmeasured = {"peak_over_frame": float("nan"), "transient": float("nan")}
     memory = {
