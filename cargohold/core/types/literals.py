@@ -257,6 +257,12 @@ class Literal:
         Raises:
             SerializationError: not a literal document, or one of a newer version.
         """
+        return cls._read(data, shallow=False)
+
+    @classmethod
+    def _read(cls, data: Any, *, shallow: bool) -> Literal:
+        """:meth:`from_dict`; ``shallow`` says the document is known to nest at most
+        :data:`MAX_DEPTH` levels, so the depth walks are skipped."""
         if not isinstance(data, Mapping) or "type" not in data:
             raise SerializationError(f"not a cargohold literal document: {data!r:.200}")
         version = data.get("cargohold")
@@ -265,10 +271,11 @@ class Literal:
                 f"literal document version {version!r} is not supported by this cargohold "
                 f"(it reads version {LITERAL_VERSION}); upgrade cargohold to read it"
             )
-        check_depth(data.get("type"))
-        check_depth(data.get("value"))
         blob = data.get("blob")
-        check_depth(blob)
+        if not shallow:
+            check_depth(data.get("type"))
+            check_depth(data.get("value"))
+            check_depth(blob)
         return cls(
             type=LiteralType.from_dict(data["type"]),
             value=data.get("value"),
@@ -290,7 +297,14 @@ class Literal:
             raise SerializationError(
                 f"literal document nested deeper than {MAX_DEPTH} levels; refused"
             ) from exc
-        return cls.from_dict(data)
+        # Every level of nesting opens with a bracket, so a text with at most MAX_DEPTH of them
+        # nests at most that deep (brackets inside strings only make the count larger): such a
+        # document (most are) skips the walks; any other is walked, as from_dict does.
+        if isinstance(text, str):
+            brackets = text.count("[") + text.count("{")
+        else:
+            brackets = text.count(b"[") + text.count(b"{")
+        return cls._read(data, shallow=brackets <= MAX_DEPTH)
 
 
 def _text(value: Any) -> str:
