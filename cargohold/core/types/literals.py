@@ -72,6 +72,13 @@ def check_depth(document: Any, *, limit: int = MAX_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+# Built once: json.dumps with any non-default option builds a new JSONEncoder on every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_DOCUMENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON: sorted keys, no whitespace, UTF-8.
 
@@ -79,9 +86,7 @@ def canonical_json(value: Any) -> bytes:
         SerializationError: ``value`` holds something JSON cannot encode (NaN, a set, ...).
     """
     try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return _CANONICAL.encode(value).encode()
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"value is not canonical JSON: {exc}") from exc
 
@@ -248,7 +253,7 @@ class Literal:
 
     def to_json(self) -> str:
         """The literal as a JSON document; :meth:`from_json` reads it back."""
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        return _DOCUMENT.encode(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Literal:
