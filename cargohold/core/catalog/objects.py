@@ -98,8 +98,9 @@ class ArtifactSource:
 class Artifact:
     """One version of a dataset's data in one partition.
 
-    ``data`` maps names to literals (blobs are referenced, never read to build this object);
-    ``version`` counts from 1 within (dataset, partition values).
+    ``id`` is the caller's, or a time-ordered UUIDv7 the catalog made; ``data`` maps names to
+    literals (blobs are referenced, never read to build this object); ``version`` counts from 1
+    within (dataset, partition values).
     """
 
     id: str
