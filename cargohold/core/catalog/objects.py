@@ -98,9 +98,8 @@ class ArtifactSource:
 class Artifact:
     """One version of a dataset's data in one partition.
 
-    ``id`` is the caller's, or a time-ordered UUIDv7 the catalog made; ``data`` maps names to
-    literals (blobs are referenced, never read to build this object); ``version`` counts from 1
-    within (dataset, partition values).
+    ``data`` maps names to literals (blobs are referenced, never read to build this object);
+    ``version`` counts from 1 within (dataset, partition values).
     """
 
     id: str

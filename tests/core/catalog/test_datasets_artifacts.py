@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from cargohold.core.catalog import ArtifactSource, Catalog, DatasetID, NewArtifact, OneOf, Range
+from cargohold.core.catalog import ArtifactSource, Catalog, DatasetID, OneOf, Range
 from cargohold.core.context import RunContext
 from cargohold.core.errors import (
     AlreadyExistsError,
@@ -170,25 +168,6 @@ def test_lookups_bring_data_and_tags(catalog: Catalog) -> None:
         assert all(artifact.tags == tuple(sorted(artifact.tags)) for artifact in found)
         if catalog.database.dialect == "postgresql":
             assert len(sent) == 1, sent
-
-
-def test_new_artifact_ids_are_time_ordered_uuids(catalog: Catalog) -> None:
-    """Artifact ids the catalog makes are UUIDv7: distinct, and a later artifact's id sorts
-    after an earlier one's (so new rows append to the indexes keyed by artifact id)."""
-    catalog.create_dataset(dataset="sales")
-    first = catalog.create_artifact(dataset="sales", data={"o": inline()})
-    time.sleep(0.002)  # the ids' clock counts milliseconds
-    batch = catalog.create_artifacts(
-        dataset="sales", artifacts=[NewArtifact(data={"o": inline(i)}) for i in range(50)]
-    )
-    time.sleep(0.002)
-    last = catalog.create_artifact(dataset="sales", data={"o": inline()})
-    ids = [first.id, *(a.id for a in batch), last.id]
-    assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(i).version == 7 and len(i) == 36 for i in ids)
-    assert all(first.id < a.id < last.id for a in batch)
-    given = catalog.create_artifact(dataset="sales", data={"o": inline()}, artifact_id="mine-1")
-    assert given.id == "mine-1"  # a caller's own id is kept as given
 
 
 def test_versions_count_per_partition(catalog: Catalog) -> None:
