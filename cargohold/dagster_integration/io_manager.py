@@ -41,7 +41,7 @@ from typing import Any
 from dagster import ConfigurableIOManager, InitResourceContext, InputContext, OutputContext
 from pydantic import Field, PrivateAttr
 
-from cargohold.core.catalog import Artifact, Catalog, DatasetID
+from cargohold.core.catalog import Artifact, Catalog, DatasetID, NewArtifact
 from cargohold.core.errors import ConfigurationError, NotFoundError, PartitionNotFoundError
 from cargohold.core.hold import Cargohold
 from cargohold.core.lineage import catalog_dataset_name
@@ -177,20 +177,38 @@ class CargoholdIOManager(CargoholdBase, ConfigurableIOManager):
             project=settings.project, domain=catalog.domain, dataset=dataset
         )
         logical_uri = f"{logical.namespace}/{logical.name}"
-        written: list[Written] = []
-        for key, parts, value in pieces:
+        literals: list[Literal] = []
+        for _, parts, value in pieces:
             literal = cached_output_literal(value)
             if literal is None:
                 if asset_path is not None:
                     _release_superseded(hold, target, parts)
                 literal = hold.put(value, python_type=python_type)
-            artifact = catalog.create_artifact(
-                dataset=target,
+            literals.append(literal)
+        new = [
+            NewArtifact(
                 data={DATA_NAME: literal},
                 partitions=parts,
                 metadata=_artifact_metadata(ident, context, key),
                 source=source,
             )
+            for (key, parts, _), literal in zip(pieces, literals, strict=True)
+        ]
+        if len(new) == 1:
+            (one,) = new
+            artifacts = [
+                catalog.create_artifact(
+                    dataset=target,
+                    data=one.data,
+                    partitions=one.partitions,
+                    metadata=one.metadata,
+                    source=one.source,
+                )
+            ]
+        else:  # a range run: its partitions are recorded in one transaction, all or none
+            artifacts = catalog.create_artifacts(dataset=target, artifacts=new)
+        written: list[Written] = []
+        for (key, _, value), literal, artifact in zip(pieces, literals, artifacts, strict=True):
             for tag in tags:
                 catalog.move_tag(dataset=target, tag=tag, artifact_id=artifact.id)
             uri = literal.blob.uri if literal.blob is not None else logical_uri

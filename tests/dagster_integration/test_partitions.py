@@ -99,6 +99,8 @@ def test_single_run_range_stores_one_artifact_per_partition(
     for name in ("backfilled", "backfilled_dict"):
         page = catalog.list_artifacts(dataset=name, limit=100)
         assert sorted(a.partitions["date"] for a in page) == DAILY.get_partition_keys()[:4]
+        # recorded together, in one transaction (Catalog.create_artifacts): one creation time
+        assert len({a.created_at for a in page}) == 1
     hold = io_manager.hold()
     one = ArtifactQuery.get_latest(
         dataset="backfilled", partition_keys={"date": "2026-11-03"}, catalog=catalog, hold=hold

@@ -11,17 +11,31 @@ last row of the previous page, so inserts between calls never shift or repeat ro
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    select,
+    tuple_,
+)
 
 from cargohold.core.catalog import models as m
 from cargohold.core.catalog.objects import Artifact, Dataset, Page
 from cargohold.core.catalog.pagination import decode_token, encode_token, fingerprint
-from cargohold.core.catalog.read import artifact_select, load_artifacts
+from cargohold.core.catalog.read import full_select, load_artifacts
 from cargohold.core.catalog.validation import normalize_partition_value, partition_key_string
 from cargohold.core.errors import InvalidArgumentError
 
@@ -127,7 +141,6 @@ def list_artifacts(conn: Connection, listing: ArtifactListing) -> Page[Artifact]
     descending, limit, page_token = listing.descending, listing.limit, listing.page_token
     if sort_by not in ("version", "created_at"):
         raise InvalidArgumentError(f"sort_by must be 'version' or 'created_at', got {sort_by!r}")
-    a = m.artifacts
     metadata = listing.metadata or {}
     query = fingerprint(
         [
@@ -145,34 +158,11 @@ def list_artifacts(conn: Connection, listing: ArtifactListing) -> Page[Artifact]
             descending,
         ]
     )
-    conditions: list[ColumnElement[bool]] = []
-    if dataset is not None:
-        conditions.append(a.c.dataset_id == dataset.uuid)
-    conditions.extend(_partition_conditions(dataset, partitions))
-    if tag is not None:
-        t = m.tags
-        conditions.append(exists().where(and_(t.c.artifact_id == a.c.id, t.c.name == tag)))
-    am = m.artifact_metadata
-    for key, value in metadata.items():
-        conditions.append(
-            exists().where(and_(am.c.artifact_id == a.c.id, am.c.key == key, am.c.value == value))
-        )
-    if created_after is not None:
-        conditions.append(a.c.created_at >= created_after)
-    if created_before is not None:
-        conditions.append(a.c.created_at < created_before)
-    for column, wanted in ((a.c.source_job, job), (a.c.source_run_id, run_id)):
-        if wanted is not None:
-            conditions.append(column == wanted)
-    if task is not None:
-        conditions.append(a.c.source_task == task)
-    sort_column = a.c.version if sort_by == "version" else a.c.created_at
     last: list[Any] | None = None
     if page_token is not None:
         last = decode_token(page_token, query=query, size=2)
         if sort_by == "created_at":
             last[0] = datetime.fromisoformat(last[0])
-    order = (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
     single = _single_range(dataset, partitions)
     only_partitions = (
         tag is None
@@ -184,15 +174,25 @@ def list_artifacts(conn: Connection, listing: ArtifactListing) -> Page[Artifact]
         and task is None
     )
     if dataset is not None and single is not None and sort_by == "created_at" and only_partitions:
-        ids = _range_page_ids(dataset, *single, last=last, descending=descending, limit=limit)
-        stmt = artifact_select().where(a.c.id.in_(ids)).order_by(*order)
+        key, value = single
+        stmt, params = _range_page(
+            conn.dialect.name, dataset, key, value, last=last, descending=descending
+        )
+        params["limit"] = limit + 1
+        rows = conn.execute(stmt, params).all()
     else:
+        a = m.artifacts
+        conditions = _conditions(listing)
+        sort_column = a.c.version if sort_by == "version" else a.c.created_at
         if last is not None:
             row_key = tuple_(sort_column, a.c.id)
             bound = tuple_(literal(last[0], type_=sort_column.type), literal(last[1]))
             conditions.append(row_key < bound if descending else row_key > bound)
-        stmt = artifact_select().where(*conditions).order_by(*order).limit(limit + 1)
-    rows = conn.execute(stmt).all()
+        order = (
+            (sort_column.desc(), a.c.id.desc()) if descending else (sort_column.asc(), a.c.id.asc())
+        )
+        stmt = full_select(conn.dialect.name).where(*conditions).order_by(*order)
+        rows = conn.execute(stmt.limit(limit + 1)).all()
     items = tuple(load_artifacts(conn, rows[:limit]))
     token = None
     if len(rows) > limit:
@@ -203,6 +203,36 @@ def list_artifacts(conn: Connection, listing: ArtifactListing) -> Page[Artifact]
             last_sort = final.created_at.isoformat()
         token = encode_token(query=query, last=[last_sort, final.id])
     return Page(items=items, next_token=token)
+
+
+def _conditions(listing: ArtifactListing) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``listing``'s filters (the general path; no keyset bound)."""
+    a = m.artifacts
+    dataset = listing.dataset
+    conditions: list[ColumnElement[bool]] = []
+    if dataset is not None:
+        conditions.append(a.c.dataset_id == dataset.uuid)
+    conditions.extend(_partition_conditions(dataset, listing.partitions))
+    if listing.tag is not None:
+        t = m.tags
+        conditions.append(exists().where(and_(t.c.artifact_id == a.c.id, t.c.name == listing.tag)))
+    am = m.artifact_metadata
+    for key, value in (listing.metadata or {}).items():
+        conditions.append(
+            exists().where(and_(am.c.artifact_id == a.c.id, am.c.key == key, am.c.value == value))
+        )
+    if listing.created_after is not None:
+        conditions.append(a.c.created_at >= listing.created_after)
+    if listing.created_before is not None:
+        conditions.append(a.c.created_at < listing.created_before)
+    for column, wanted in (
+        (a.c.source_job, listing.job),
+        (a.c.source_run_id, listing.run_id),
+        (a.c.source_task, listing.task),
+    ):
+        if wanted is not None:
+            conditions.append(column == wanted)
+    return conditions
 
 
 def _single_range(
@@ -237,30 +267,75 @@ def _value_checks(
     return [column == value]
 
 
-def _range_page_ids(
+_BOUNDS = ("ge", "gt", "le", "lt")
+
+
+def _range_page(
+    dialect: str,
     dataset: Dataset,
     key: str,
     value: str | Range | OneOf,
     *,
     last: list[Any] | None,
     descending: bool,
-    limit: int,
-) -> Select[Any]:
-    """The ids of one page of a single partition filter, newest (or oldest) first, read from the
-    covering index ``(dataset_id, key, value, created_at, artifact_id)`` alone: the top-N is
-    found without touching the artifacts, which are then fetched for that page only."""
-    p = m.artifact_partitions
-    checks = [p.c.dataset_id == dataset.uuid, p.c.key == key, *_value_checks(p.c.value, value)]
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement of one page of a single partition filter and its parameters (all but
+    ``limit``): the statement is built once per shape (:func:`_range_page_statement`)."""
+    params: dict[str, Any] = {"ds": dataset.uuid, "key": key}
+    if isinstance(value, Range):
+        shape: tuple[str, ...] = tuple(b for b in _BOUNDS if getattr(value, b) is not None)
+        params.update((f"v_{b}", getattr(value, b)) for b in shape)
+    elif isinstance(value, OneOf):
+        shape = ("in",)
+        params["v_in"] = list(value.values)
+    else:
+        shape = ("eq",)
+        params["v_eq"] = value
     if last is not None:
+        params["last_at"], params["last_id"] = last
+    return _range_page_statement(dialect, shape, last is not None, descending), params
+
+
+@functools.lru_cache(maxsize=64)
+def _range_page_statement(
+    dialect: str, shape: tuple[str, ...], after: bool, descending: bool
+) -> Select[Any]:
+    """One page of artifacts of a single partition filter, newest (or oldest) first. The ids
+    are read from the covering index ``(dataset_id, key, value, created_at, artifact_id)``
+    alone: the top-N is found without touching the artifacts, which are then fetched for that
+    page only. ``shape`` names the filter's bound parameters (``v_ge`` ... ``v_lt``, ``v_eq``
+    or the expanding ``v_in``); ``after`` adds the keyset bound ``last_at``, ``last_id``."""
+    p, a = m.artifact_partitions, m.artifacts
+    compare = {
+        "ge": operator.ge,
+        "gt": operator.gt,
+        "le": operator.le,
+        "lt": operator.lt,
+        "eq": operator.eq,
+    }
+    checks: list[ColumnElement[bool]] = [
+        p.c.dataset_id == bindparam("ds"),
+        p.c.key == bindparam("key"),
+    ]
+    for name in shape:
+        if name == "in":
+            checks.append(p.c.value.in_(bindparam("v_in", expanding=True)))
+        else:
+            checks.append(compare[name](p.c.value, bindparam(f"v_{name}")))
+    if after:
         row_key = tuple_(p.c.created_at, p.c.artifact_id)
-        bound = tuple_(literal(last[0], type_=p.c.created_at.type), literal(last[1]))
+        bound = tuple_(
+            bindparam("last_at", type_=p.c.created_at.type), bindparam("last_id", type_=String)
+        )
         checks.append(row_key < bound if descending else row_key > bound)
-    order = (
-        (p.c.created_at.desc(), p.c.artifact_id.desc())
-        if descending
-        else (p.c.created_at.asc(), p.c.artifact_id.asc())
-    )
-    return select(p.c.artifact_id).where(*checks).order_by(*order).limit(limit + 1)
+    if descending:
+        inner, outer = (p.c.created_at.desc(), p.c.artifact_id.desc()), (a.c.created_at.desc(),)
+    else:
+        inner, outer = (p.c.created_at.asc(), p.c.artifact_id.asc()), (a.c.created_at.asc(),)
+    ids = select(p.c.artifact_id).where(*checks).order_by(*inner)
+    ids = ids.limit(bindparam("limit", type_=Integer))
+    order = (*outer, a.c.id.desc() if descending else a.c.id.asc())
+    return full_select(dialect).where(a.c.id.in_(ids)).order_by(*order)
 
 
 def _partition_conditions(

@@ -1,6 +1,12 @@
 """How an artifact is read: the joined SELECT of artifact rows, their decoding into
-:class:`Artifact` objects (data and tags fetched for a whole page in one more query), and the
-lookups by id, tag or partition version. Nothing here reads a blob.
+:class:`Artifact` objects, and the lookups by id, tag or partition version. Nothing here reads a
+blob.
+
+An artifact's data and tags live in child tables. On PostgreSQL the hot lookups (by id, the
+latest of a partition, a page of a listing) select them with the artifact rows, as arrays of
+correlated subqueries (:func:`full_select`): one statement, one round trip, one snapshot. The
+other reads, and every read on SQLite (where a query is a function call, not a round trip),
+fetch them for the whole page in one more query (:func:`load_artifacts`).
 
 An artifact's source (the execution that produced it) is stored in the ``source_*`` columns of
 its row; :data:`SOURCE_COLUMNS`, :func:`source_columns` and :func:`source_of` are the one mapping
@@ -21,8 +27,10 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     any_,
     bindparam,
+    func,
     literal,
     null,
     select,
@@ -47,6 +55,7 @@ __all__ = [
     "artifact_select",
     "dataset_of",
     "find_artifact",
+    "full_select",
     "get_artifact_by_id",
     "load_artifacts",
     "source_columns",
@@ -94,6 +103,31 @@ def artifact_select() -> Select[Any]:
     ).join(d, d.c.id == a.c.dataset_id)
 
 
+def _children_array(column: ColumnElement[str], table: Table) -> ColumnElement[Any]:
+    """``ARRAY(SELECT column FROM table WHERE artifact_id = the row's id ORDER BY name)``."""
+    # correlated to the artifact row only (a lookup by tag joins catalog_tags in the outer query)
+    inner = select(column).where(table.c.artifact_id == m.artifacts.c.id).correlate(m.artifacts)
+    # untyped: psycopg already returns a list, and a typed ARRAY would process every item again
+    return func.array(inner.order_by(table.c.name).scalar_subquery())
+
+
+@functools.cache
+def full_select(dialect: str) -> Select[Any]:
+    """:func:`artifact_select`, on PostgreSQL with each row's data names, data documents and
+    tag names as three more columns (``data_names``, ``data_json``, ``tag_names``; data by
+    name), so :func:`load_artifacts` needs no second query. Built once per dialect; callers add
+    their WHERE and ORDER BY (a Select is immutable)."""
+    stmt = artifact_select()
+    if dialect != "postgresql":
+        return stmt
+    d, t = m.artifact_data, m.tags
+    return stmt.add_columns(
+        _children_array(d.c.name, d).label("data_names"),
+        _children_array(d.c.literal_json, d).label("data_json"),
+        _children_array(t.c.name, t).label("tag_names"),
+    )
+
+
 @functools.cache
 def _children_statement(dialect: str) -> CompoundSelect[Any]:
     """Data and tag rows of a set of artifacts (``:ids``), built once per dialect."""
@@ -119,22 +153,39 @@ def _children_statement(dialect: str) -> CompoundSelect[Any]:
 
 
 def load_artifacts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Artifact]:
-    """Domain objects for rows of :func:`artifact_select`, with their data and tags (one more
-    query: the data and tag rows of every artifact of the page, UNION ALL)."""
+    """Domain objects for rows of :func:`artifact_select` or :func:`full_select`, with their
+    data and tags: from the rows' own ``data_*`` and ``tag_names`` columns when they have them,
+    else with one more query (the data and tag rows of every artifact of the page, UNION ALL).
+
+    Raises:
+        SerializationError: a stored data document is not a readable literal.
+    """
     if not rows:
         return []
     field = {name: index for index, name in enumerate(rows[0]._fields)}
     values = [tuple(row) for row in rows]  # positional access: a page decodes 100s of rows
     ids = [value[field["id"]] for value in values]
-    data: dict[str, dict[str, Literal]] = {i: {} for i in ids}
-    tag_names: dict[str, list[str]] = {i: [] for i in ids}
-    for artifact_id, kind, name, literal_json in conn.execute(
-        _children_statement(conn.dialect.name), {"ids": ids}
-    ):
-        if kind == 0:
-            data[artifact_id][name] = Literal.from_json(literal_json)
-        else:
-            tag_names[artifact_id].append(name)
+    data: dict[str, dict[str, Literal]] = {}
+    tag_names: dict[str, list[str]] = {}
+    if "data_names" in field:
+        at = field["data_names"], field["data_json"], field["tag_names"]
+        for artifact_id, value in zip(ids, values, strict=True):
+            names, documents, tags = (value[i] for i in at)
+            data[artifact_id] = {
+                name: Literal.from_json(document)
+                for name, document in zip(names, documents, strict=True)
+            }
+            tag_names[artifact_id] = tags
+    else:
+        data = {i: {} for i in ids}
+        tag_names = {i: [] for i in ids}
+        for artifact_id, kind, name, literal_json in conn.execute(
+            _children_statement(conn.dialect.name), {"ids": ids}
+        ):
+            if kind == 0:
+                data[artifact_id][name] = Literal.from_json(literal_json)
+            else:
+                tag_names[artifact_id].append(name)
     decode = _Decoder(field)
     return [decode(value, data[i], tag_names[i]) for i, value in zip(ids, values, strict=True)]
 
@@ -191,10 +242,10 @@ class _Decoder:
 
 
 @functools.cache
-def _latest_statement() -> Select[Any]:
+def _latest_statement(dialect: str) -> Select[Any]:
     a = m.artifacts
     return (
-        artifact_select()
+        full_select(dialect)
         .where(a.c.dataset_id == bindparam("ds"), a.c.partition_key == bindparam("pk"))
         .order_by(a.c.version.desc())
         .limit(1)
@@ -202,8 +253,8 @@ def _latest_statement() -> Select[Any]:
 
 
 @functools.cache
-def _by_id_statement() -> Select[Any]:
-    return artifact_select().where(m.artifacts.c.id == bindparam("id"))
+def _by_id_statement(dialect: str) -> Select[Any]:
+    return full_select(dialect).where(m.artifacts.c.id == bindparam("id"))
 
 
 def get_artifact_by_id(conn: Connection, artifact_id: str) -> Artifact:
@@ -212,7 +263,7 @@ def get_artifact_by_id(conn: Connection, artifact_id: str) -> Artifact:
     Raises:
         NotFoundError: there is none.
     """
-    rows = conn.execute(_by_id_statement(), {"id": artifact_id}).all()
+    rows = conn.execute(_by_id_statement(conn.dialect.name), {"id": artifact_id}).all()
     if not rows:
         raise NotFoundError(f"artifact {artifact_id} does not exist")
     return load_artifacts(conn, rows)[0]
@@ -232,11 +283,11 @@ def find_artifact(
     a = m.artifacts
     if tag is None and version is None:
         rows = conn.execute(
-            _latest_statement(),
+            _latest_statement(conn.dialect.name),
             {"ds": dataset.uuid, "pk": partition_key_string(partitions or {})},
         ).all()
         return load_artifacts(conn, rows)[0] if rows else None
-    stmt = artifact_select()
+    stmt = full_select(conn.dialect.name)
     if tag is not None:
         t = m.tags
         stmt = stmt.join(t, t.c.artifact_id == a.c.id).where(

@@ -72,6 +72,13 @@ def check_depth(document: Any, *, limit: int = MAX_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+# Built once: json.dumps with any non-default option builds a new JSONEncoder on every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_DOCUMENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON: sorted keys, no whitespace, UTF-8.
 
@@ -79,9 +86,7 @@ def canonical_json(value: Any) -> bytes:
         SerializationError: ``value`` holds something JSON cannot encode (NaN, a set, ...).
     """
     try:
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return _CANONICAL.encode(value).encode()
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"value is not canonical JSON: {exc}") from exc
 
@@ -248,7 +253,7 @@ class Literal:
 
     def to_json(self) -> str:
         """The literal as a JSON document; :meth:`from_json` reads it back."""
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        return _DOCUMENT.encode(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Literal:
@@ -257,6 +262,12 @@ class Literal:
         Raises:
             SerializationError: not a literal document, or one of a newer version.
         """
+        return cls._read(data, shallow=False)
+
+    @classmethod
+    def _read(cls, data: Any, *, shallow: bool) -> Literal:
+        """:meth:`from_dict`; ``shallow`` says the document is known to nest at most
+        :data:`MAX_DEPTH` levels, so the depth walks are skipped."""
         if not isinstance(data, Mapping) or "type" not in data:
             raise SerializationError(f"not a cargohold literal document: {data!r:.200}")
         version = data.get("cargohold")
@@ -265,10 +276,11 @@ class Literal:
                 f"literal document version {version!r} is not supported by this cargohold "
                 f"(it reads version {LITERAL_VERSION}); upgrade cargohold to read it"
             )
-        check_depth(data.get("type"))
-        check_depth(data.get("value"))
         blob = data.get("blob")
-        check_depth(blob)
+        if not shallow:
+            check_depth(data.get("type"))
+            check_depth(data.get("value"))
+            check_depth(blob)
         return cls(
             type=LiteralType.from_dict(data["type"]),
             value=data.get("value"),
@@ -290,7 +302,14 @@ class Literal:
             raise SerializationError(
                 f"literal document nested deeper than {MAX_DEPTH} levels; refused"
             ) from exc
-        return cls.from_dict(data)
+        # Every level of nesting opens with a bracket, so a text with at most MAX_DEPTH of them
+        # nests at most that deep (brackets inside strings only make the count larger): such a
+        # document (most are) skips the walks; any other is walked, as from_dict does.
+        if isinstance(text, str):
+            brackets = text.count("[") + text.count("{")
+        else:
+            brackets = text.count(b"[") + text.count(b"{")
+        return cls._read(data, shallow=brackets <= MAX_DEPTH)
 
 
 def _text(value: Any) -> str:

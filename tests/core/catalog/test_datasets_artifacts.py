@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
-from cargohold.core.catalog import ArtifactSource, Catalog, DatasetID
+from cargohold.core.catalog import ArtifactSource, Catalog, DatasetID, OneOf, Range
 from cargohold.core.context import RunContext
 from cargohold.core.errors import (
     AlreadyExistsError,
@@ -103,6 +105,69 @@ def test_create_and_get_artifact(catalog: Catalog) -> None:
     assert got.dataset == created.dataset
     assert got.created_at == created.created_at
     assert catalog.get_artifact(dataset="sales", tag="nightly").id == created.id
+
+
+def test_lookups_bring_data_and_tags(catalog: Catalog) -> None:
+    """Every lookup returns an artifact's data (several entries) and tags (several, sorted),
+    and none mixes one artifact's children with another's; on PostgreSQL each of these
+    lookups is one statement (the children come as arrays in the artifact's row)."""
+    catalog.create_dataset(dataset="sales", partition_keys=["date"])
+    made = [
+        catalog.create_artifact(
+            dataset="sales",
+            # names in another order than their documents (a str, a dataframe, an int)
+            data={"c": inline(i), "b": blob(f"{i:064x}"), "a": inline(f"s{i}")},
+            partitions={"date": f"2026-01-{1 + i % 3:02d}"},
+            tags=[f"z{i}", f"a{i}", f"m{i}"] if i % 2 else [],
+        )
+        for i in range(6)
+    ]
+    catalog.create_artifact(
+        dataset="sales", data={"o": inline()}, partitions={"date": "2026-02-01"}
+    )
+    lookups: list[tuple[Callable[[], Any], list[Any]]] = [
+        (lambda: [catalog.get_artifact(artifact_id=made[3].id)], [made[3]]),
+        (
+            lambda: [catalog.get_latest(dataset="sales", partitions={"date": "2026-01-02"})],
+            [made[4]],
+        ),
+        (lambda: [catalog.get_artifact(dataset="sales", tag="m5")], [made[5]]),
+        (
+            lambda: [
+                catalog.get_artifact(dataset="sales", partitions={"date": "2026-01-01"}, version=2)
+            ],
+            [made[3]],
+        ),
+        (
+            lambda: list(
+                catalog.list_artifacts(
+                    dataset="sales", partitions={"date": Range(lt="2026-02-01")}, limit=4
+                )
+            ),
+            made[:1:-1],
+        ),
+        (
+            lambda: list(
+                catalog.list_artifacts(
+                    dataset="sales", partitions={"date": OneOf(["2026-01-01"])}, limit=4
+                )
+            ),
+            [made[3], made[0]],
+        ),
+    ]
+    sent: list[str] = []
+
+    @event.listens_for(catalog.database.engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    for lookup, expected in lookups:
+        sent.clear()
+        found = lookup()
+        assert found == expected
+        assert all(artifact.tags == tuple(sorted(artifact.tags)) for artifact in found)
+        if catalog.database.dialect == "postgresql":
+            assert len(sent) == 1, sent
 
 
 def test_versions_count_per_partition(catalog: Catalog) -> None:

@@ -21,6 +21,7 @@ from cargohold import (
     TypeTransformer,
     UnsupportedTypeError,
 )
+from cargohold.core.types.literals import MAX_DEPTH
 
 
 class Opaque:
@@ -168,3 +169,26 @@ def test_reference_hash_does_not_read_the_blob(hold: Cargohold) -> None:
     hold.store.delete_blob(literal.blob.hash)
     reread = Literal.from_json(literal.to_json())
     assert reread.hash == literal.hash  # computed from the reference alone
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_from_json_depth_limit_is_exact(as_bytes: bool) -> None:
+    """A document's value may nest MAX_DEPTH levels, not one more, whether the text is short
+    (few brackets: the depth walk is skipped) or has many brackets (the walk runs)."""
+
+    def document(depth: int, *, wide: int = 0) -> str | bytes:
+        value = "[" * depth + "1" + "]" * depth
+        if wide:  # many shallow brackets beside the deep value
+            value = "[" + ",".join(["[]"] * wide + [value]) + "]"
+        text = '{"cargohold":1,"type":{"kind":"json"},"value":' + value + "}"
+        return text.encode() if as_bytes else text
+
+    assert Literal.from_json(document(MAX_DEPTH - 3)).value is not None
+    assert Literal.from_json(document(MAX_DEPTH)).value is not None
+    assert len(Literal.from_json(document(3, wide=200)).value) == 201
+    assert Literal.from_json(document(MAX_DEPTH - 1, wide=5)).value is not None
+    for text in (document(MAX_DEPTH + 1), document(MAX_DEPTH, wide=5)):
+        with pytest.raises(SerializationError, match="deeper than"):
+            Literal.from_json(text)
+    bracket_strings = '{"cargohold":1,"type":{"kind":"str"},"value":"' + "[{" * 100 + '"}'
+    assert Literal.from_json(bracket_strings).value == "[{" * 100
