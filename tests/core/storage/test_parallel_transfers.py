@@ -1,0 +1,274 @@
+"""Large S3 blobs move as concurrent parts (moto's server over real HTTP): the round trip, the
+hash (the same as a single-stream write's), verification on read, and that a failure, a changed
+source or a timeout mid-upload leaves no visible blob and no incomplete multipart upload."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from cargohold import CorruptDataError, StorageError, Store
+from cargohold.core.storage import transfers
+from cargohold.core.storage.hashing import hash_bytes
+from tests.support.faults import freezable_moto, outcome
+from tests.support.services import S3Server
+
+PART = transfers.MIN_PART_SIZE  # 5 MiB: small parts keep the test quick
+
+
+def _client(server: S3Server, timeout: float = 10) -> Any:
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+    )
+
+
+def _store(server: S3Server, bucket: str, **kwargs: Any) -> Store:
+    options = {**server.options(), "skip_instance_cache": True}
+    return Store(f"s3://{bucket}/store", options=options, **kwargs)
+
+
+def _key(store: Store, uri: str) -> str:
+    return store._path(uri).split("/", 1)[1]
+
+
+def _uploads(server: S3Server, bucket: str) -> list[dict[str, Any]]:
+    return list(_client(server).list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_a_large_blob_round_trips_as_parts_with_the_single_stream_hash(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    data = os.urandom(4 * PART + 12345)  # five parts, the last one short
+    bucket = s3_server.create_bucket()
+    parallel = _store(s3_server, bucket, part_size=PART, concurrency=3)
+    info = parallel.put_bytes(data)
+
+    single_bucket = s3_server.create_bucket()
+    single = _store(s3_server, single_bucket, part_size=64 << 20)
+    single_info = single.put_bytes(data)
+    assert single_info.hash == info.hash == hash_bytes(data)
+
+    client = _client(s3_server)
+    head = client.head_object(Bucket=bucket, Key=_key(parallel, info.uri))
+    assert head["ETag"].strip('"').endswith("-5"), head["ETag"]  # a five-part upload
+    assert head["ContentLength"] == len(data)
+    plain = client.head_object(Bucket=single_bucket, Key=_key(single, single_info.uri))
+    assert "-" not in plain["ETag"]  # the single-stream write: one PUT
+
+    assert parallel.read_bytes(info.uri, expected_hash=info.hash) == data
+    target = tmp_path / "back.bin"
+    parallel.download(info.uri, str(target), expected_hash=info.hash)
+    assert target.read_bytes() == data
+    assert parallel.read_range(info.uri, offset=PART - 3, length=7) == data[PART - 3 : PART + 4]
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(data[: 2 * PART + 1])
+    from_file = parallel.put_file(str(source))
+    assert from_file.hash == hash_bytes(data[: 2 * PART + 1])
+    assert parallel.read_bytes(from_file.uri, expected_hash=from_file.hash) == source.read_bytes()
+    assert _uploads(s3_server, bucket) == []
+
+    # already stored: the second write sends nothing (no upload is even started)
+    assert parallel.put_bytes(data) == info
+    empty = parallel.put_bytes(b"")  # S3 refuses a range of an empty object: read it whole
+    assert parallel.read_bytes(empty.uri, expected_hash=empty.hash) == b""
+
+
+def test_a_blob_changed_on_the_server_is_refused_on_read(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
+    info = store.put_bytes(data)
+    forged = data[:-1] + bytes([data[-1] ^ 1])  # same size, last byte flipped
+    _client(s3_server).put_object(Bucket=bucket, Key=_key(store, info.uri), Body=forged)
+
+    with pytest.raises(CorruptDataError):
+        store.read_bytes(info.uri, expected_hash=info.hash)
+    target = tmp_path / "back.bin"
+    with pytest.raises(CorruptDataError):
+        store.download(info.uri, str(target), expected_hash=info.hash)
+    assert not target.exists()  # nothing unverified is left behind
+
+
+def test_a_source_that_fails_mid_upload_leaves_no_blob_and_no_upload(
+    s3_server: S3Server,
+) -> None:
+    data = os.urandom(6 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
+    path = store._blob_path(hash_bytes(data))
+    sent: list[int] = []
+
+    def read(offset: int, length: int) -> bytes:
+        if offset >= 3 * PART:
+            raise OSError("the disk under the spool file failed")
+        sent.append(offset)
+        return data[offset : offset + length]
+
+    with pytest.raises(OSError, match="disk under the spool"):
+        transfers.upload(store.fs, path, size=len(data), read=read, part_size=PART, concurrency=2)
+    assert sent == [0, PART, 2 * PART]  # it failed mid-upload, after three parts were read
+    assert not store.fs.exists(path)
+    assert _uploads(s3_server, bucket) == []
+
+
+def test_a_source_that_changes_during_its_upload_is_not_committed(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    data = os.urandom(3 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
+    path = store._blob_path(hash_bytes(data))
+
+    with pytest.raises(StorageError, match="changed during its upload"):
+        transfers.upload(
+            store.fs,
+            path,
+            size=len(data),
+            read=lambda offset, length: data[offset : offset + length],
+            unchanged=lambda: False,
+            part_size=PART,
+        )
+    with pytest.raises(StorageError, match="changed during its upload"):
+        transfers.upload(  # a source shorter than it was when hashed
+            store.fs,
+            path,
+            size=len(data),
+            read=lambda offset, length: data[offset : offset + length - 1],
+            part_size=PART,
+        )
+    assert not store.fs.exists(path)
+    assert _uploads(s3_server, bucket) == []
+
+
+def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_visible(
+    tmp_path: Path,
+) -> None:
+    # parts of the default size, bigger than the loopback socket buffers: the frozen server
+    # stops reading mid-part, and botocore's read timeout ends that wait too
+    part = 16 << 20
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(4 * part))
+    with freezable_moto() as moto:
+        bucket = moto.server.create_bucket()
+        store = Store(
+            f"s3://{bucket}/store",
+            options={**moto.server.options(), "skip_instance_cache": True},
+            connect_timeout=3,
+            read_timeout=3,
+            retries=0,
+            part_size=part,
+            concurrency=2,
+        )
+        watcher = _client(moto.server, timeout=2)
+        frozen = threading.Event()
+
+        def freeze_after_the_first_part() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                for upload in watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                    parts = watcher.list_parts(
+                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    if parts.get("Parts"):
+                        moto.freeze()
+                        frozen.set()
+                        return
+                time.sleep(0.01)
+
+        thread = threading.Thread(target=freeze_after_the_first_part, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        error = outcome(lambda: store.put_file(str(source)), bound=120)
+        elapsed = time.monotonic() - started
+        thread.join(5)
+        assert frozen.is_set(), f"the upload ended before the server was frozen: {error!r}"
+        moto.thaw()
+
+        assert isinstance(error, StorageError), repr(error)
+        assert "timed out" in str(error), str(error)
+        assert "store_read_timeout" in str(error), str(error)
+        # a stalled part: (0 + 1) x (3 + 3) s at most, then the abort as long: far below 60 s
+        assert elapsed < 60, elapsed
+        key = store._path(store.blob_uri(hash_bytes(source.read_bytes())))
+        assert not store.fs.exists(key)
+        # the abort could not reach the frozen server, or did once it woke: either way the
+        # leftovers clean-up leaves no incomplete upload behind
+        report = store.clean_leftovers(older_than=timedelta(0), dry_run=False)
+        assert len(report.multipart_uploads) <= 1
+        assert watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+        assert not store.fs.exists(key)
+
+
+class _Interrupted(BaseException):
+    """What the test's signal handler raises in the main thread (like KeyboardInterrupt)."""
+
+
+def _when_a_part_is_stored(server: S3Server, bucket: str, then: Any) -> threading.Thread:
+    """Call ``then()`` from a thread as soon as an upload in ``bucket`` has a stored part."""
+    watcher = _client(server, timeout=2)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for upload in watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                parts = watcher.list_parts(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                if parts.get("Parts"):
+                    then()
+                    return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_an_interrupted_upload_is_aborted(s3_server: S3Server) -> None:
+    data = os.urandom(8 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        thread = _when_a_part_is_stored(
+            s3_server, bucket, lambda: os.kill(os.getpid(), signal.SIGUSR1)
+        )
+        with pytest.raises(_Interrupted):
+            store.put_bytes(data)
+        thread.join(5)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert not store.fs.exists(store._blob_path(hash_bytes(data)))
+    assert _uploads(s3_server, bucket) == []  # the cancelled upload was aborted
+
+
+def test_bad_part_settings_are_refused(s3_server: S3Server) -> None:
+    from cargohold import ConfigurationError
+
+    bucket = s3_server.create_bucket()
+    with pytest.raises(ConfigurationError, match="part_size"):
+        _store(s3_server, bucket, part_size=1 << 20)
+    with pytest.raises(ConfigurationError, match="concurrency"):
+        _store(s3_server, bucket, concurrency=0)
