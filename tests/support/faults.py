@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +103,65 @@ def outcome(call: Callable[[], Any], bound: float) -> BaseException:
     thread.join(bound)
     assert not thread.is_alive(), f"still waiting after {bound} s: the wait is not bounded"
     return result[0]
+
+
+@contextmanager
+def trickling_proxy(target: str, *, bytes_per_second: float) -> Iterator[str]:
+    """A TCP proxy on loopback in front of ``target`` (``http://host:port``) that moves each
+    connection's bytes, both ways, in 16 KiB pieces at ``bytes_per_second``: a server that keeps
+    answering, too slowly for a read timeout to trip, and reads what it is sent as slowly (its
+    receive buffer is 64 KiB, so a client's write blocks). Yields the proxy's URL."""
+    host, _, port = target.split("://", 1)[1].rpartition(":")
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    sockets: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+    piece = 16 << 10
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while not stop.is_set():
+                data = source.recv(piece)
+                if not data:
+                    break
+                sink.sendall(data)
+                stop.wait(len(data) / bytes_per_second)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(30)
+            upstream = socket.create_connection((host, int(port)), timeout=30)
+            sockets.extend((client, upstream))
+            for pair in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=pump, args=pair, daemon=True)
+                thread.start()
+                threads.append(thread)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join(timeout=5)
+        listener.close()
+        for sock in sockets:
+            sock.close()
+        for thread in threads:
+            thread.join(timeout=5)

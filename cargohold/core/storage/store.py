@@ -38,7 +38,7 @@ from cargohold.core.errors import (
     PathEscapeError,
     StorageError,
 )
-from cargohold.core.storage import transfers
+from cargohold.core.storage import downloads, transfers
 from cargohold.core.storage.file_api import FileAPI
 from cargohold.core.storage.filesystems import (
     ATOMIC_PUT_PROTOCOLS,
@@ -102,13 +102,15 @@ class Store(FileAPI):
         retries: int = DEFAULT_STORE_RETRIES,
         part_size: int = transfers.DEFAULT_PART_SIZE,
         concurrency: int = transfers.DEFAULT_CONCURRENCY,
+        min_throughput: float = transfers.MIN_THROUGHPUT,
     ) -> None:
         """Open the store at ``url`` (``file://``, ``s3://``, ``memory://``, any fsspec URL).
 
         ``connect_timeout``, ``read_timeout`` (seconds) and ``retries`` bound every wait on the
         store's server where its filesystem takes them (see :func:`resolve`). On S3, a blob
-        larger than ``part_size`` bytes moves as parts, ``concurrency`` at a time (see
-        :mod:`cargohold.core.storage.transfers`).
+        larger than ``part_size`` bytes moves as parts, ``concurrency`` at a time, each request
+        under a deadline that also gives its bytes ``min_throughput`` (bytes per second, shared
+        by the parts in flight; see :mod:`cargohold.core.storage.transfers`).
 
         Raises:
             ConfigurationError: the URL is malformed or its protocol's package is missing.
@@ -121,13 +123,16 @@ class Store(FileAPI):
             retries=retries,
         )
         self.options = dict(options or {})
-        if part_size < transfers.MIN_PART_SIZE or concurrency < 1:
+        try:
+            transfers.check(part_size, concurrency, min_throughput)
+        except ValueError as exc:
             raise ConfigurationError(
-                f"part_size must be at least {transfers.MIN_PART_SIZE} bytes (S3's minimum "
-                f"part) and concurrency at least 1; got {part_size} and {concurrency}"
-            )
+                f"{exc}; got part_size={part_size}, concurrency={concurrency}, "
+                f"min_throughput={min_throughput}"
+            ) from exc
         self.part_size = part_size
         self.concurrency = concurrency
+        self.min_throughput = min_throughput
         self.parallel = self.protocol in {"s3", "s3a"}
         """Whether large blobs move as concurrent parts (S3)."""
         self.lease: Callable[[str], None] | None = None
@@ -312,11 +317,17 @@ class Store(FileAPI):
             unchanged=unchanged,
             part_size=self.part_size,
             concurrency=self.concurrency,
+            min_throughput=self.min_throughput,
         )
 
-    def _download(self, path: str, write: Callable[[bytearray], object]) -> transfers.Download:
-        return transfers.download(
-            self.fs, path, write=write, part_size=self.part_size, concurrency=self.concurrency
+    def _download(self, path: str, sink: Callable[[int], downloads.Sink]) -> downloads.Download:
+        return downloads.download(
+            self.fs,
+            path,
+            sink=sink,
+            part_size=self.part_size,
+            concurrency=self.concurrency,
+            min_throughput=self.min_throughput,
         )
 
     def _exists_and_touch(self, final: str) -> bool:
@@ -394,12 +405,17 @@ class Store(FileAPI):
         """
         path = self._path(uri)
         if self.parallel:
-            chunks: list[bytearray] = []
+            buffers: list[downloads.MemorySink] = []
+
+            def into_memory(size: int) -> downloads.MemorySink:
+                buffers.append(downloads.MemorySink(size))
+                return buffers[0]
+
             with storage_errors(f"reading {uri}"):
-                got = self._download(path, chunks.append)
+                got = self._download(path, into_memory)
             if expected_hash is not None and got.hash != expected_hash:
                 raise CorruptDataError(uri, expected_hash, got.hash)
-            return b"".join(chunks)
+            return bytes(buffers[0].buffer)
         with storage_errors(f"reading {uri}"):
             data: bytes = self.fs.cat_file(path)
         if expected_hash is not None:
@@ -444,8 +460,9 @@ class Store(FileAPI):
         os.makedirs(parent, exist_ok=True)
         if self.parallel:
             try:
-                with storage_errors(f"downloading {uri}"), open(local_path, "wb") as handle:
-                    got = self._download(path, handle.write)
+                with storage_errors(f"downloading {uri}"), open(local_path, "w+b") as handle:
+                    sink = downloads.FileSink(handle.fileno())
+                    got = self._download(path, lambda size: sink)
             except BaseException:
                 if os.path.exists(local_path):
                     os.unlink(local_path)

@@ -1,4 +1,4 @@
-"""Large blobs to and from S3 as concurrent parts, in bounded memory.
+"""Large blobs to and from S3 as concurrent parts, in bounded memory, every wait bounded.
 
 An upload is one S3 multipart upload whose parts (``part_size`` bytes, 16 MiB by default, in
 S3's advised 8-16 MiB range) are sent ``concurrency`` at a time: a sliding window, so a slow part
@@ -8,21 +8,23 @@ named the key; on any failure, a timeout, a cancellation or an interrupt of the 
 is aborted, so no object appears. An abort that cannot reach the server leaves an incomplete
 upload under the store's prefix, which :mod:`cargohold.core.storage.leftovers` finds and removes.
 
-A download is a series of ranged GETs, ``concurrency`` in flight, consumed in order: each part is
-hashed (BLAKE3, once, streaming) and written as it comes, so verification costs no second pass.
-The first request asks for the first part and learns the object's size from its answer, so a
-small object costs one request.
+A download (:mod:`cargohold.core.storage.downloads`) starts as one stream and splits into
+ranged GETs only when that stream proves slow.
 
-Every request is bounded by the filesystem's botocore ``connect_timeout``, ``read_timeout`` and
-``retries`` (see :func:`~cargohold.core.storage.filesystems.resolve`); the read timeout also ends
-a part whose body a stopped server no longer reads (tests/core/storage/test_parallel_transfers.py
-freezes the server mid-part). These functions wait on nothing else.
+Deadlines. botocore's ``connect_timeout`` and ``read_timeout`` bound a wait for a connection
+and for each read of an answer, but not a *write*: a part whose body a stopped server no longer
+reads would wait forever, and a server that trickles an answer never trips the read timeout.
+So every request here also runs under a deadline (:func:`request_deadline`): per attempt the
+connect and read timeouts plus the bytes it carries at :data:`MIN_THROUGHPUT` shared by the
+parts in flight, times the attempts botocore makes, plus botocore's longest backoff between
+them. A request past its deadline is cancelled and raises :class:`TimeoutError`, which the
+store turns into its timeout :class:`~cargohold.core.errors.StorageError`; an upload is aborted
+first. Raising ``store_read_timeout`` lengthens every deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 import threading
@@ -31,39 +33,98 @@ from concurrent.futures import CancelledError as FutureCancelled
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from blake3 import blake3
-
 from cargohold.core.errors import StorageError
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_PART_SIZE",
     "MIN_PART_SIZE",
-    "Download",
-    "download",
+    "MIN_THROUGHPUT",
+    "Deadlines",
     "file_reader",
+    "request_deadline",
+    "run",
     "upload",
+    "within",
 ]
 
 DEFAULT_PART_SIZE = 16 << 20
 """Bytes per part: the top of S3's advised 8-16 MiB range (fewer requests, same throughput)."""
 DEFAULT_CONCURRENCY = 8
-"""Parts in flight per transfer; memory is bounded by ``concurrency x part_size``."""
+"""Parts in flight per transfer; an upload's memory is bounded by ``concurrency x part_size``."""
 MIN_PART_SIZE = 5 << 20
 """S3's smallest part (all but the last)."""
+MIN_THROUGHPUT = float(1 << 20)
+"""The slowest rate, in bytes per second, that a transfer's parts in flight may share before a
+part is given up as stalled (1 MiB/s: a slow uplink's; a 16 MiB part among 8 in flight gets
+128 s on top of the connect and read timeouts)."""
 
 _T = TypeVar("_T")
 _log = logging.getLogger(__name__)
+_BACKOFF = 20.0  # botocore's standard retry mode waits at most 20 s between attempts
 _ABORT_GRACE = 5.0
-_READ = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
-class Download:
-    """What :func:`download` fetched: the object's size and the BLAKE3 of its bytes."""
+class Deadlines:
+    """The bounds of one transfer's requests (see :func:`request_deadline`)."""
 
-    size: int
-    hash: str
+    connect_timeout: float
+    read_timeout: float
+    attempts: int
+    seconds_per_byte: float
+    """``concurrency / min_throughput``: each part in flight gets its share of the rate."""
+
+    @classmethod
+    def of(cls, fs: Any, *, concurrency: int, min_throughput: float) -> Deadlines:
+        """The deadlines of a transfer on the s3fs filesystem ``fs`` (its botocore timeouts and
+        retries, as :func:`~cargohold.core.storage.filesystems.resolve` configured them)."""
+        config = getattr(fs, "config_kwargs", None) or {}
+        retries = config.get("retries") or {}
+        attempts = retries.get("total_max_attempts") or (int(retries.get("max_attempts", 0)) + 1)
+        return cls(
+            connect_timeout=float(config.get("connect_timeout", 60)),
+            read_timeout=float(config.get("read_timeout", 60)),
+            attempts=max(1, int(attempts)),
+            seconds_per_byte=concurrency / min_throughput,
+        )
+
+    def request(self, nbytes: int = 0) -> float:
+        """Seconds a request carrying ``nbytes`` (sent or received) may take, retries included."""
+        per_attempt = self.connect_timeout + self.read_timeout + nbytes * self.seconds_per_byte
+        return self.attempts * per_attempt + (self.attempts - 1) * _BACKOFF
+
+
+def request_deadline(
+    fs: Any,
+    *,
+    nbytes: int,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    min_throughput: float = MIN_THROUGHPUT,
+) -> float:
+    """Seconds one request of a transfer on ``fs`` may take when it carries ``nbytes``:
+    ``attempts x (connect_timeout + read_timeout + nbytes x concurrency / min_throughput)`` plus
+    20 s of backoff between attempts."""
+    deadlines = Deadlines.of(fs, concurrency=concurrency, min_throughput=min_throughput)
+    return deadlines.request(nbytes)
+
+
+async def within(seconds: float, what: str, call: Awaitable[_T]) -> _T:
+    """Await ``call``; cancel it once ``seconds`` have passed.
+
+    Raises:
+        TimeoutError: the deadline passed (the message names ``what`` and the deadline).
+    """
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            return await call
+    except TimeoutError as exc:
+        if scope.expired():
+            raise TimeoutError(
+                f"{what} did not finish within its deadline of {seconds:g} s"
+            ) from exc
+        raise  # the backend's own timeout
 
 
 def upload(
@@ -75,6 +136,7 @@ def upload(
     unchanged: Callable[[], bool] = lambda: True,
     part_size: int = DEFAULT_PART_SIZE,
     concurrency: int = DEFAULT_CONCURRENCY,
+    min_throughput: float = MIN_THROUGHPUT,
 ) -> None:
     """Write ``size`` bytes to ``path`` on the s3fs filesystem ``fs`` as a multipart upload.
 
@@ -84,48 +146,42 @@ def upload(
 
     Raises:
         StorageError: the source changed or was shorter than ``size``; the upload was aborted.
-        Exception: the backend's own errors (botocore's, timeouts), for the caller to translate;
-            the upload was aborted (or, if the server could not be reached, left for the
-            leftovers clean-up).
+        TimeoutError: a request passed its deadline (:func:`request_deadline`); the upload was
+            aborted.
+        Exception: the backend's own errors (botocore's, its timeouts), for the caller to
+            translate; the upload was aborted (or, if the server could not be reached, left for
+            the leftovers clean-up).
     """
-    _check(part_size, concurrency)
+    check(part_size, concurrency, min_throughput)
     bucket, key, _ = fs.split_path(path)
-    _run(fs, _upload(fs, bucket, key, size, read, unchanged, part_size, concurrency))
+    deadlines = Deadlines.of(fs, concurrency=concurrency, min_throughput=min_throughput)
+    work = _upload(fs, bucket, key, size, read, unchanged, part_size, concurrency, deadlines)
+    run(fs, work, deadlines)
 
 
-def download(
-    fs: Any,
-    path: str,
-    *,
-    write: Callable[[bytearray], object],
-    part_size: int = DEFAULT_PART_SIZE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-) -> Download:
-    """Fetch ``path`` from the s3fs filesystem ``fs`` in concurrent ranged GETs, calling
-    ``write(chunk)`` with its bytes in order (from a worker thread) and hashing them as they pass.
+def check(part_size: int, concurrency: int, min_throughput: float) -> None:
+    """Refuse settings no transfer can run with.
 
     Raises:
-        FileNotFoundError: there is no such object.
-        StorageError: the object changed size while it was read.
-        Exception: the backend's own errors, for the caller to translate.
+        ValueError: a part below S3's minimum, no concurrency, or a rate that is not positive.
     """
-    _check(part_size, concurrency)
-    bucket, key, version = fs.split_path(path)
-    extra = {"VersionId": version} if version else {}
-    return _run(fs, _download(fs, bucket, key, extra, write, part_size, concurrency))
-
-
-def _check(part_size: int, concurrency: int) -> None:
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if not min_throughput > 0:
+        raise ValueError("min_throughput must be a positive number of bytes per second")
 
 
-def _run(fs: Any, coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` on the filesystem's event loop and wait for it. If the waiting thread is
-    interrupted (KeyboardInterrupt, a signal handler raising), the coroutine is cancelled, which
-    aborts its upload, and the thread waits a bounded time for that clean-up before re-raising."""
+def run(fs: Any, coro: Coroutine[Any, Any, _T], deadlines: Deadlines) -> _T:
+    """Run ``coro`` on the filesystem's event loop and wait for it (every wait inside it has a
+    deadline). If the waiting thread is interrupted (KeyboardInterrupt, a signal handler
+    raising), the coroutine is cancelled, which aborts its upload, and the thread waits a bounded
+    time for that clean-up before re-raising.
+
+    Raises:
+        StorageError: the filesystem's event loop stopped.
+    """
     done = threading.Event()
 
     async def tracked() -> _T:
@@ -142,19 +198,12 @@ def _run(fs: Any, coro: Coroutine[Any, Any, _T]) -> _T:
     except BaseException:
         if not future.done():
             fs.loop.call_soon_threadsafe(future.cancel)
-            done.wait(_abort_bound(fs))
+            done.wait(deadlines.request() + _ABORT_GRACE)
         raise
 
 
-def _abort_bound(fs: Any) -> float:
-    """How long an abort may take: botocore's connect + read timeout per attempt."""
-    config = getattr(fs, "config_kwargs", None) or {}
-    per_attempt = float(config.get("connect_timeout", 10)) + float(config.get("read_timeout", 60))
-    attempts = int((config.get("retries") or {}).get("total_max_attempts", 1))
-    return per_attempt * attempts + _ABORT_GRACE
-
-
-async def _in_thread(function: Callable[..., _T], *args: Any) -> _T:
+async def in_thread(function: Callable[..., _T], *args: Any) -> _T:
+    """Run a blocking local call (a file read or write, hashing) in the loop's executor."""
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
@@ -167,8 +216,14 @@ async def _upload(
     unchanged: Callable[[], bool],
     part_size: int,
     concurrency: int,
+    deadlines: Deadlines,
 ) -> None:
-    created = await fs._call_s3("create_multipart_upload", Bucket=bucket, Key=key)
+    name = f"s3://{bucket}/{key}"
+    created = await within(
+        deadlines.request(),
+        f"starting the multipart upload of {name}",
+        fs._call_s3("create_multipart_upload", Bucket=bucket, Key=key),
+    )
     upload_id = created["UploadId"]
     count = max(1, -(-size // part_size))
     etags: list[str | None] = [None] * count
@@ -177,13 +232,17 @@ async def _upload(
 
     async def send(number: int, body: bytes | memoryview) -> None:
         try:
-            answer = await fs._call_s3(
-                "upload_part",
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number + 1,
-                Body=bytes(body) if isinstance(body, memoryview) else body,
+            answer = await within(
+                deadlines.request(len(body)),
+                f"part {number + 1} of {count} ({len(body)} bytes) of {name}",
+                fs._call_s3(
+                    "upload_part",
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number + 1,
+                    Body=bytes(body) if isinstance(body, memoryview) else body,
+                ),
             )
             etags[number] = answer["ETag"]
         finally:
@@ -191,50 +250,58 @@ async def _upload(
 
     try:
         for number in range(count):
-            await slots.acquire()
+            await slots.acquire()  # released by every part as it ends: bounded by theirs
             for task in tasks:  # fail fast: stop reading once a part has failed
                 if task.done() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
             offset = number * part_size
             length = min(part_size, size - offset)
-            body = await _in_thread(read, offset, length)
+            body = await in_thread(read, offset, length)
             if len(body) != length:
                 raise StorageError(
-                    f"the source of s3://{bucket}/{key} changed during its upload: expected "
-                    f"{length} bytes at offset {offset}, read {len(body)}; nothing was stored"
+                    f"the source of {name} changed during its upload: expected {length} bytes "
+                    f"at offset {offset}, read {len(body)}; nothing was stored"
                 )
             tasks.append(asyncio.create_task(send(number, body)))
             del body
         await asyncio.gather(*tasks)
-        if not await _in_thread(unchanged):
+        if not await in_thread(unchanged):
             raise StorageError(
-                f"the source of s3://{bucket}/{key} changed during its upload; nothing was stored"
+                f"the source of {name} changed during its upload; nothing was stored"
             )
         parts = [{"PartNumber": i + 1, "ETag": etag} for i, etag in enumerate(etags)]
-        await fs._call_s3(
-            "complete_multipart_upload",
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
+        await within(
+            deadlines.request(),
+            f"completing the multipart upload of {name}",
+            fs._call_s3(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            ),
         )
     except BaseException:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await _abort(fs, bucket, key, upload_id)
+        await _abort(fs, bucket, key, upload_id, deadlines)
         raise
 
 
-async def _abort(fs: Any, bucket: str, key: str, upload_id: str) -> None:
-    """Abort an upload, shielded from a second cancellation; a failure here is not raised over
-    the one that caused the abort (the leftovers clean-up removes what stays)."""
+async def _abort(fs: Any, bucket: str, key: str, upload_id: str, deadlines: Deadlines) -> None:
+    """Abort an upload within a request's deadline, shielded from a second cancellation; a
+    failure here is not raised over the one that caused the abort (the leftovers clean-up
+    removes what stays)."""
     call: Awaitable[Any] = fs._call_s3(
         "abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id
     )
+    attempt = asyncio.ensure_future(call)
     try:
-        await asyncio.shield(call)
+        await within(deadlines.request(), "aborting the upload", asyncio.shield(attempt))
     except BaseException as exc:  # the error that caused the abort is the one raised
+        if isinstance(exc, TimeoutError):
+            attempt.cancel()
         _log.warning(
             "could not abort multipart upload %s of s3://%s/%s (%r); the leftovers clean-up "
             "(`cargohold gc`) removes it",
@@ -243,100 +310,6 @@ async def _abort(fs: Any, bucket: str, key: str, upload_id: str) -> None:
             key,
             exc,
         )
-
-
-async def _download(
-    fs: Any,
-    bucket: str,
-    key: str,
-    extra: dict[str, Any],
-    write: Callable[[bytearray], object],
-    part_size: int,
-    concurrency: int,
-) -> Download:
-    async def fetch(start: int, end: int | None) -> tuple[bytearray, int]:
-        span = {} if end is None else {"Range": f"bytes={start}-{end}"}
-        answer = await fs._call_s3("get_object", Bucket=bucket, Key=key, **span, **extra)
-        body = answer["Body"]
-        try:
-            data = await _read_body(body, int(answer.get("ContentLength") or 0))
-        finally:
-            body.close()
-        return data, _total_size(answer, len(data))
-
-    hasher = blake3(max_threads=blake3.AUTO)
-    try:
-        first, size = await fetch(0, part_size - 1)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL:
-            raise
-        first, size = await fetch(0, None)  # S3 refuses any range of an empty object
-    ranges = [(s, min(s + part_size, size) - 1) for s in range(len(first), size, part_size)]
-    window: list[asyncio.Task[tuple[bytearray, int]]] = []
-    following = iter(ranges)
-
-    def refill() -> None:
-        while len(window) < concurrency:
-            span = next(following, None)
-            if span is None:
-                return
-            window.append(asyncio.create_task(fetch(*span)))
-
-    try:
-        refill()
-        chunk, received = first, len(first)
-        while True:
-            await _in_thread(_consume, hasher, write, chunk)
-            if not window:
-                break
-            chunk, total = await window.pop(0)
-            refill()
-            if total != size:
-                raise StorageError(
-                    f"s3://{bucket}/{key} changed while it was read ({size} then {total} bytes)"
-                )
-            received += len(chunk)
-    finally:
-        for task in window:
-            task.cancel()
-        await asyncio.gather(*window, return_exceptions=True)
-    if received != size:
-        raise StorageError(f"s3://{bucket}/{key}: read {received} of its {size} bytes")
-    return Download(size=size, hash=hasher.hexdigest())
-
-
-async def _read_body(body: Any, length: int) -> bytearray:
-    """A response body read into one buffer of its announced length (reading it whole would hold
-    its pieces and their join, twice the part)."""
-    buffer = bytearray(length)
-    view = memoryview(buffer)
-    filled = 0
-    while filled < length:
-        piece = await body.read(min(_READ, length - filled))
-        if not piece:
-            break
-        view[filled : filled + len(piece)] = piece
-        filled += len(piece)
-    rest = await body.read()  # a body longer than announced (never from S3): keep it all
-    view.release()
-    if filled < length:
-        del buffer[filled:]
-    buffer += rest
-    return buffer
-
-
-def _consume(hasher: Any, write: Callable[[bytearray], object], chunk: bytearray) -> None:
-    hasher.update(chunk)
-    write(chunk)
-
-
-def _total_size(answer: dict[str, Any], received: int) -> int:
-    """The object's full size, from a ranged GET's ``Content-Range: bytes a-b/size``."""
-    content_range = answer.get("ContentRange") or ""
-    total = content_range.rpartition("/")[2]
-    if total.isdigit():
-        return int(total)
-    return received  # an empty object answers without a range
 
 
 def file_reader(path: str) -> Callable[[int, int], bytes]:

@@ -16,9 +16,9 @@ import boto3
 import pytest
 
 from cargohold import CorruptDataError, StorageError, Store
-from cargohold.core.storage import transfers
+from cargohold.core.storage import downloads, transfers
 from cargohold.core.storage.hashing import hash_bytes
-from tests.support.faults import freezable_moto, outcome
+from tests.support.faults import freezable_moto, outcome, trickling_proxy
 from tests.support.services import S3Server
 
 PART = transfers.MIN_PART_SIZE  # 5 MiB: small parts keep the test quick
@@ -87,6 +87,68 @@ def test_a_large_blob_round_trips_as_parts_with_the_single_stream_hash(
     assert parallel.put_bytes(data) == info
     empty = parallel.put_bytes(b"")  # S3 refuses a range of an empty object: read it whole
     assert parallel.read_bytes(empty.uri, expected_hash=empty.hash) == b""
+
+
+def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    # split_below=inf: every first stream counts as slow, so the object past the first part is
+    # shared by ranged GETs (counted on the way to the real server), into memory and a file
+    data = os.urandom(9 * PART + 777)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART, concurrency=4)
+    info = store.put_bytes(data)
+    path = store._path(info.uri)
+    calls: list[dict[str, Any]] = []
+    call_s3 = store.fs._call_s3
+
+    async def counted(method: str, **kwargs: Any) -> Any:
+        if method == "get_object":
+            calls.append(kwargs)
+        return await call_s3(method, **kwargs)
+
+    store.fs._call_s3 = counted
+    memory = downloads.MemorySink(len(data))
+    got = downloads.download(
+        store.fs,
+        path,
+        sink=lambda size: memory,
+        part_size=PART,
+        concurrency=4,
+        split_below=float("inf"),
+    )
+    assert got == downloads.Download(size=len(data), hash=info.hash)
+    assert bytes(memory.buffer) == data
+    # the first stream read one part, then kept a quarter of the rest; three ranged GETs, each
+    # asking for the first answer's ETag
+    rest = len(data) - PART
+    share = -(-rest // 4)
+    assert "Range" not in calls[0]
+    ranges = sorted(call["Range"] for call in calls[1:])
+    starts = [PART + share * i for i in (1, 2, 3)]
+    assert ranges == sorted(
+        f"bytes={start}-{min(start + share, len(data)) - 1}" for start in starts
+    )
+    assert all(call["IfMatch"] for call in calls[1:])
+
+    target = tmp_path / "back.bin"
+    with open(target, "w+b") as handle:
+        sink = downloads.FileSink(handle.fileno())
+        again = downloads.download(
+            store.fs, path, sink=lambda size: sink, part_size=PART, split_below=float("inf")
+        )
+    assert again.hash == info.hash
+    assert target.read_bytes() == data
+
+    # a stream fast enough (split_below=0), or an object of two parts or less: one GET
+    calls.clear()
+    fast = downloads.download(
+        store.fs, path, sink=downloads.MemorySink, part_size=PART, split_below=0.0
+    )
+    assert fast.hash == info.hash
+    small = store.put_bytes(data[: 2 * PART])
+    assert store.read_bytes(small.uri, expected_hash=small.hash) == data[: 2 * PART]
+    assert [call.get("Range") for call in calls] == [None, None]
 
 
 def test_a_blob_changed_on_the_server_is_refused_on_read(
@@ -161,11 +223,14 @@ def test_a_source_that_changes_during_its_upload_is_not_committed(
 def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_visible(
     tmp_path: Path,
 ) -> None:
-    # parts of the default size, bigger than the loopback socket buffers: the frozen server
-    # stops reading mid-part, and botocore's read timeout ends that wait too
-    part = 16 << 20
+    # Parts bigger than the loopback socket buffers (up to 32 MiB received + 4 MiB sent here):
+    # the frozen server stops reading mid-part, so the client's *write* blocks, which botocore's
+    # read timeout does not bound; the part's deadline must (once, with 16 MiB parts, it hung).
+    part, concurrency, rate = 48 << 20, 2, float(16 << 20)
     source = tmp_path / "big.bin"
-    source.write_bytes(os.urandom(4 * part))
+    with open(source, "wb") as handle:
+        for _ in range(4 * part >> 20):
+            handle.write(os.urandom(1 << 20))
     with freezable_moto() as moto:
         bucket = moto.server.create_bucket()
         store = Store(
@@ -175,8 +240,14 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
             read_timeout=3,
             retries=0,
             part_size=part,
-            concurrency=2,
+            concurrency=concurrency,
+            min_throughput=rate,
         )
+        # one part's deadline: (0 + 1) x (3 + 3 + 48 MiB x 2 / 16 MiB/s) = 12 s; the abort's 6 s
+        deadline = transfers.request_deadline(
+            store.fs, nbytes=part, concurrency=concurrency, min_throughput=rate
+        )
+        assert deadline == 12
         watcher = _client(moto.server, timeout=2)
         frozen = threading.Event()
 
@@ -205,8 +276,8 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
         assert isinstance(error, StorageError), repr(error)
         assert "timed out" in str(error), str(error)
         assert "store_read_timeout" in str(error), str(error)
-        # a stalled part: (0 + 1) x (3 + 3) s at most, then the abort as long: far below 60 s
-        assert elapsed < 60, elapsed
+        # the stalled parts' deadline, then the abort's (6 s): far below the 120 s bound
+        assert elapsed < 2 * deadline + 6 + 10, elapsed
         key = store._path(store.blob_uri(hash_bytes(source.read_bytes())))
         assert not store.fs.exists(key)
         # the abort could not reach the frozen server, or did once it woke: either way the
@@ -215,6 +286,46 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
         assert len(report.multipart_uploads) <= 1
         assert watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
         assert not store.fs.exists(key)
+
+
+def test_a_server_that_trickles_ends_each_transfer_at_its_deadline(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    # Through a proxy moving 256 KiB/s a connection, both ways: bytes keep coming, so botocore's
+    # read timeout never trips, and a part's write blocks; each request's deadline (here 16
+    # MiB/s shared by the parts in flight) ends the transfer, which leaves nothing behind.
+    data = os.urandom(4 * PART)
+    bucket = s3_server.create_bucket()
+    fast = _store(s3_server, bucket, part_size=PART)
+    stored = fast.put_bytes(os.urandom(3 * PART))
+    rate = float(16 << 20)
+    with trickling_proxy(s3_server.endpoint_url, bytes_per_second=256 << 10) as endpoint:
+        slow = Store(
+            f"s3://{bucket}/store",
+            options={**S3Server(endpoint).options(), "skip_instance_cache": True},
+            connect_timeout=2,
+            read_timeout=2,
+            retries=0,
+            part_size=2 * PART,
+            concurrency=2,
+            min_throughput=rate,
+        )
+        # a part: 2 + 2 + 10 MiB x 2 / 16 MiB/s = 5.25 s; the download's one stream 5.875 s
+        target = tmp_path / "back.bin"
+        for transfer in (
+            lambda: slow.put_bytes(data),
+            lambda: slow.download(stored.uri, str(target), expected_hash=stored.hash),
+        ):
+            started = time.monotonic()
+            error = outcome(transfer, bound=60)
+            elapsed = time.monotonic() - started
+            assert isinstance(error, StorageError), repr(error)
+            assert "timed out" in str(error), str(error)
+            assert "deadline" in str(error), str(error)
+            assert elapsed < 20, elapsed
+        assert not target.exists()
+    assert not fast.fs.exists(fast._blob_path(hash_bytes(data)))
+    assert _uploads(s3_server, bucket) == []
 
 
 class _Interrupted(BaseException):

@@ -1,0 +1,274 @@
+"""Large blobs from S3: one stream that splits into concurrent ranged GETs when it proves slow.
+
+A download starts as one plain GET, read in order, hashed (BLAKE3, once) and written as it comes.
+Once the stream has delivered its first ``part_size`` bytes its rate is known. A stream faster
+than :data:`SPLIT_BELOW` is not held back by a per-connection limit (one connection to S3 gives
+tens of MB/s up to about 100 MB/s; a local server gives several hundred), so more connections
+would only add requests: it carries the whole object, which costs one request, as raw s3fs does.
+A slower stream splits: the rest of the object is shared by up to ``concurrency`` streams, the
+first stream keeping the next share and ranged GETs fetching the others (at most
+:data:`MAX_SPAN` bytes each, ``concurrency`` in flight in all); the first stream is closed when
+its share is read.
+
+Memory stays bounded whatever the spans' size: every stream writes its bytes where they belong in
+the destination (:class:`Sink`: the file being downloaded, or the buffer being read into), a read
+at a time. The hash runs in order: the first stream's bytes as they arrive, then each span, once
+it is complete, read back from the destination (the page cache, for a file) while later spans
+are still arriving. Every ranged GET asks for the ETag the first answer gave (``If-Match``) and
+must report the object's size, so an object replaced mid-read is refused, never mixed.
+
+Every request runs under a deadline (:class:`~cargohold.core.storage.transfers.Deadlines`).
+
+Why not ranged parts from the start: the first request would learn the size only from its answer,
+and a fast single stream would pay for parts it does not need; and moto, the S3 server of the
+tests and benchmarks, copies the whole object for every GET, so its cost grows with the number
+of requests (bench/s3/run.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from blake3 import blake3
+
+from cargohold.core.errors import StorageError
+from cargohold.core.storage.transfers import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PART_SIZE,
+    MIN_THROUGHPUT,
+    Deadlines,
+    check,
+    in_thread,
+    run,
+    within,
+)
+
+__all__ = ["MAX_SPAN", "SPLIT_BELOW", "Download", "FileSink", "MemorySink", "Sink", "download"]
+
+SPLIT_BELOW = float(160 << 20)
+"""A first stream slower than this (bytes per second) splits into ranged GETs: above the ~100
+MB/s that S3 gives one connection, below what a local server or a fast link gives."""
+MAX_SPAN = 256 << 20
+"""The most bytes one ranged GET asks for."""
+
+_READ = 1 << 20
+_HASH = 8 << 20
+
+
+class Sink(Protocol):
+    """Where a download's bytes go, each write at its offset; the hash reads them back."""
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        """Store ``data`` at ``offset``."""
+
+    def read_at(self, offset: int, length: int) -> bytes | memoryview:
+        """The ``length`` bytes stored at ``offset``."""
+
+
+class MemorySink:
+    """A buffer of the object's size, for a read into memory."""
+
+    def __init__(self, size: int) -> None:
+        self.buffer = bytearray(size)
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        """Copy ``data`` into the buffer at ``offset``."""
+        self.buffer[offset : offset + len(data)] = data
+
+    def read_at(self, offset: int, length: int) -> memoryview:
+        """A view of the buffer (no copy)."""
+        return memoryview(self.buffer)[offset : offset + length]
+
+
+class FileSink:
+    """An open local file (readable and writable), written at offsets."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        """``pwrite`` all of ``data`` at ``offset``."""
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self.fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """``pread`` ``length`` bytes at ``offset``.
+
+        Raises:
+            StorageError: the file is shorter than what was written to it.
+        """
+        data = os.pread(self.fd, length, offset)
+        if len(data) != length:
+            raise StorageError(f"the download's file lost bytes at offset {offset}")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What :func:`download` fetched: the object's size and the BLAKE3 of its bytes."""
+
+    size: int
+    hash: str
+
+
+def download(
+    fs: Any,
+    path: str,
+    *,
+    sink: Callable[[int], Sink],
+    part_size: int = DEFAULT_PART_SIZE,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    min_throughput: float = MIN_THROUGHPUT,
+    split_below: float = SPLIT_BELOW,
+) -> Download:
+    """Fetch ``path`` from the s3fs filesystem ``fs`` into ``sink(size)`` (called once, from a
+    worker thread, when the size is known), hashing the bytes once, in order.
+
+    Raises:
+        FileNotFoundError: there is no such object.
+        StorageError: the object changed while it was read, or ended early.
+        TimeoutError: a request passed its deadline.
+        Exception: the backend's own errors, for the caller to translate.
+    """
+    check(part_size, concurrency, min_throughput)
+    bucket, key, version = fs.split_path(path)
+    extra = {"VersionId": version} if version else {}
+    deadlines = Deadlines.of(fs, concurrency=concurrency, min_throughput=min_throughput)
+    plan = _Plan(part_size, concurrency, split_below)
+    return run(fs, _download(fs, bucket, key, extra, sink, plan, deadlines), deadlines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    part_size: int
+    concurrency: int
+    split_below: float
+
+    def spans(self, position: int, size: int) -> list[tuple[int, int]]:
+        """The shares of ``[position, size)``: the first stream's, then the ranged GETs'."""
+        rest = size - position
+        streams = max(1, min(self.concurrency, -(-rest // self.part_size)))
+        share = min(MAX_SPAN, -(-rest // streams))
+        return [(start, min(start + share, size)) for start in range(position, size, share)]
+
+
+async def _download(
+    fs: Any,
+    bucket: str,
+    key: str,
+    extra: dict[str, Any],
+    open_sink: Callable[[int], Sink],
+    plan: _Plan,
+    deadlines: Deadlines,
+) -> Download:
+    name = f"s3://{bucket}/{key}"
+    answer = await within(
+        deadlines.request(),
+        f"reading {name}",
+        fs._call_s3("get_object", Bucket=bucket, Key=key, **extra),
+    )
+    body = answer["Body"]
+    size = int(answer.get("ContentLength") or 0)
+    ranged = {**extra, "IfMatch": answer["ETag"]} if answer.get("ETag") else extra
+    hasher = blake3(max_threads=blake3.AUTO)
+    spans: list[tuple[int, int]] = []  # the ranged GETs', once the first stream splits
+    helpers: list[asyncio.Task[None]] = []
+    slots = asyncio.Semaphore(plan.concurrency - 1)  # the first stream holds the last slot
+
+    async def fetch(target: Sink, start: int, end: int) -> None:
+        async with slots:
+            await within(
+                deadlines.request(end - start),
+                f"bytes {start}-{end - 1} of {name}",
+                _ranged(fs, bucket, key, ranged, target, start, end, size),
+            )
+
+    async def lead(target: Sink) -> None:
+        """Read the first stream, in order, until its share ends; split it if it is slow."""
+        stop, position, first, started = size, 0, 0, 0.0
+        decided = size - plan.part_size <= plan.part_size  # too small to split
+        while position < stop:
+            chunk = await body.read(min(_READ, stop - position))
+            if not chunk:
+                raise StorageError(f"{name} ended early: read {position} of its {size} bytes")
+            now = time.monotonic()
+            if not started:
+                first, started = len(chunk), now
+            await in_thread(_consume, hasher, target, position, chunk)
+            position += len(chunk)
+            if not decided and position >= plan.part_size:
+                decided = True
+                elapsed = now - started
+                rate = (position - first) / elapsed if elapsed > 0 else float("inf")
+                if rate < plan.split_below and size - position > plan.part_size:
+                    shares = plan.spans(position, size)
+                    stop = shares[0][1]
+                    spans.extend(shares[1:])
+                    helpers.extend(asyncio.create_task(fetch(target, *s)) for s in spans)
+
+    try:
+        target = await in_thread(open_sink, size)
+        await within(deadlines.request(size), f"reading {name}", lead(target))
+        body.close()
+        slots.release()  # the first stream is done: one more ranged GET may run
+        for task, (start, end) in zip(helpers, spans, strict=True):
+            await task
+            await in_thread(_hash_span, hasher, target, start, end)
+    finally:
+        body.close()
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+    return Download(size=size, hash=hasher.hexdigest())
+
+
+async def _ranged(
+    fs: Any,
+    bucket: str,
+    key: str,
+    extra: dict[str, Any],
+    target: Sink,
+    start: int,
+    end: int,
+    size: int,
+) -> None:
+    """GET ``[start, end)`` into ``target`` at its offsets.
+
+    Raises:
+        StorageError: the object's size changed, or the answer was short.
+    """
+    name = f"s3://{bucket}/{key}"
+    answer = await fs._call_s3(
+        "get_object", Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **extra
+    )
+    body = answer["Body"]
+    try:
+        total = (answer.get("ContentRange") or "").rpartition("/")[2]
+        if total != str(size):
+            raise StorageError(f"{name} changed while it was read ({size} bytes, then {total})")
+        position = start
+        while position < end:
+            chunk = await body.read(min(_READ, end - position))
+            if not chunk:
+                raise StorageError(f"{name}: bytes {start}-{end - 1} ended at {position}")
+            await in_thread(target.write_at, position, chunk)
+            position += len(chunk)
+    finally:
+        body.close()
+
+
+def _consume(hasher: Any, target: Sink, offset: int, chunk: bytes) -> None:
+    hasher.update(chunk)
+    target.write_at(offset, chunk)
+
+
+def _hash_span(hasher: Any, target: Sink, start: int, end: int) -> None:
+    for offset in range(start, end, _HASH):
+        hasher.update(target.read_at(offset, min(_HASH, end - offset)))
