@@ -18,7 +18,7 @@ import pytest
 from cargohold import CorruptDataError, StorageError, Store
 from cargohold.core.storage import downloads, transfers
 from cargohold.core.storage.hashing import hash_bytes
-from tests.support.faults import freezable_moto, outcome, trickling_proxy
+from tests.support.faults import freezable_moto, outcome, stalling_proxy, trickling_proxy
 from tests.support.services import S3Server
 
 PART = transfers.MIN_PART_SIZE  # 5 MiB: small parts keep the test quick
@@ -102,10 +102,10 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     calls: list[dict[str, Any]] = []
     call_s3 = store.fs._call_s3
 
-    async def counted(method: str, **kwargs: Any) -> Any:
+    async def counted(method: str, *args: Any, **kwargs: Any) -> Any:
         if method == "get_object":
             calls.append(kwargs)
-        return await call_s3(method, **kwargs)
+        return await call_s3(method, *args, **kwargs)
 
     store.fs._call_s3 = counted
     memory = downloads.MemorySink(len(data))
@@ -119,16 +119,18 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     )
     assert got == downloads.Download(size=len(data), hash=info.hash)
     assert bytes(memory.buffer) == data
-    # the first stream read one part, then kept a quarter of the rest; three ranged GETs, each
-    # asking for the first answer's ETag
-    rest = len(data) - PART
-    share = -(-rest // 4)
+    # the first stream read a part (and what its last read brought), then kept a quarter of
+    # the rest: three ranged GETs, back to back up to the end, each asking for the first
+    # answer's ETag
     assert "Range" not in calls[0]
-    ranges = sorted(call["Range"] for call in calls[1:])
-    starts = [PART + share * i for i in (1, 2, 3)]
-    assert ranges == sorted(
-        f"bytes={start}-{min(start + share, len(data)) - 1}" for start in starts
+    spans = sorted(
+        tuple(int(n) for n in call["Range"].removeprefix("bytes=").split("-")) for call in calls[1:]
     )
+    assert len(spans) == 3
+    assert spans[-1][1] == len(data) - 1
+    assert all(spans[i][1] + 1 == spans[i + 1][0] for i in range(2))
+    share = spans[0][1] + 1 - spans[0][0]
+    assert PART <= spans[0][0] - share < PART + (1 << 20)  # where the first stream stopped
     assert all(call["IfMatch"] for call in calls[1:])
 
     target = tmp_path / "back.bin"
@@ -223,10 +225,11 @@ def test_a_source_that_changes_during_its_upload_is_not_committed(
 def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_visible(
     tmp_path: Path,
 ) -> None:
-    # Parts bigger than the loopback socket buffers (up to 32 MiB received + 4 MiB sent here):
-    # the frozen server stops reading mid-part, so the client's *write* blocks, which botocore's
-    # read timeout does not bound; the part's deadline must (once, with 16 MiB parts, it hung).
-    part, concurrency, rate = 48 << 20, 2, float(16 << 20)
+    # The natural fault: moto SIGSTOPped once a part is stored. The parts in flight then wait
+    # on a server that neither reads nor answers; one waiting for its "100 Continue" is not
+    # bounded by botocore's read timeout (the earlier design hung there in one of two CI runs):
+    # the part's deadline ends it. test_a_request_that_stalls_... makes that case certain.
+    part, concurrency, rate = 16 << 20, 2, float(16 << 20)
     source = tmp_path / "big.bin"
     with open(source, "wb") as handle:
         for _ in range(4 * part >> 20):
@@ -243,11 +246,11 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
             concurrency=concurrency,
             min_throughput=rate,
         )
-        # one part's deadline: (0 + 1) x (3 + 3 + 48 MiB x 2 / 16 MiB/s) = 12 s; the abort's 6 s
+        # one part's deadline: (0 + 1) x (3 + 3 + 16 MiB x 2 / 16 MiB/s) = 8 s; the abort's 6 s
         deadline = transfers.request_deadline(
             store.fs, nbytes=part, concurrency=concurrency, min_throughput=rate
         )
-        assert deadline == 12
+        assert deadline == 8
         watcher = _client(moto.server, timeout=2)
         frozen = threading.Event()
 
@@ -288,6 +291,38 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
         assert not store.fs.exists(key)
 
 
+def test_a_request_that_stalls_before_its_body_ends_at_its_deadline(s3_server: S3Server) -> None:
+    # A proxy that goes silent once part 2's request line passes: that part waits for a
+    # "100 Continue" that never comes, a wait botocore's read timeout does not bound (without
+    # the deadline this test hangs until its 60 s bound)
+    data = os.urandom(4 * PART)
+    bucket = s3_server.create_bucket()
+    fast = _store(s3_server, bucket, part_size=PART)
+    rate = float(16 << 20)
+    with stalling_proxy(s3_server.endpoint_url, stall_on=b"partNumber=2") as endpoint:
+        store = Store(
+            f"s3://{bucket}/store",
+            options={**S3Server(endpoint).options(), "skip_instance_cache": True},
+            connect_timeout=2,
+            read_timeout=2,
+            retries=0,
+            part_size=PART,
+            concurrency=2,
+            min_throughput=rate,
+        )
+        # a part's deadline: 2 + 2 + 5 MiB x 2 / 16 MiB/s = 4.625 s
+        started = time.monotonic()
+        error = outcome(lambda: store.put_bytes(data), bound=60)
+        elapsed = time.monotonic() - started
+        assert isinstance(error, StorageError), repr(error)
+        assert "timed out" in str(error), str(error)
+        assert "part 2 of 4" in str(error), str(error)
+        assert "deadline of 4.625 s" in str(error), str(error)
+        assert elapsed < 20, elapsed
+    assert not fast.fs.exists(fast._blob_path(hash_bytes(data)))
+    assert _uploads(s3_server, bucket) == []  # aborted through the proxy (not that connection)
+
+
 def test_a_server_that_trickles_ends_each_transfer_at_its_deadline(
     s3_server: S3Server, tmp_path: Path
 ) -> None:
@@ -313,8 +348,8 @@ def test_a_server_that_trickles_ends_each_transfer_at_its_deadline(
         # a part: 2 + 2 + 10 MiB x 2 / 16 MiB/s = 5.25 s; the download's one stream 5.875 s
         target = tmp_path / "back.bin"
         for transfer in (
-            lambda: slow.put_bytes(data),
             lambda: slow.download(stored.uri, str(target), expected_hash=stored.hash),
+            lambda: slow.put_bytes(data),
         ):
             started = time.monotonic()
             error = outcome(transfer, bound=60)
