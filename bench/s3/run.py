@@ -27,7 +27,8 @@ GET, ranged or not; ``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE`` is set so objects stay i
 takes the shared disk out of the figures (``--moto-disk`` keeps moto's default).
 
 Prints per round and as medians: wall time, MB/s, the ratio to the single stream next to the
-issue's target (loopback >= 1.0x, proxy >= 3x), and moto's CPU seconds.
+issue's target (loopback >= 1.0x, proxy >= 3x), moto's CPU seconds, and the CPU seconds of
+moto + proxies + this process, whose half is a floor under wall time on 2 cores.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def main() -> None:
                         endpoint, bucket, "x8", max_concurrency=8, chunksize=16 * MB
                     )
             times: dict[tuple[str, str], dict[str, list[float]]] = {
-                key: {op: [] for op in ("put", "get", "put cpu", "get cpu")} for key in candidates
+                key: {op: [] for op in ("put", "get", "put cpu", "get cpu", "put all", "get all")}
+                for key in candidates
             }
             for round_ in range(args.rounds):
                 order = list(candidates.items())
@@ -200,13 +202,15 @@ def main() -> None:
                     order.reverse()  # interleave: no candidate always runs first
                 for key, (put, get, remove) in order:
                     for op in ("put", "get"):
-                        cpu, start = cpu_seconds(watched[0]), time.perf_counter()
+                        cpu, start = [cpu_seconds(p) for p in watched], time.perf_counter()
                         if op == "put":
                             handle = put(str(source))
                         else:
                             get(handle, target)
                         times[key][op].append(time.perf_counter() - start)
-                        times[key][f"{op} cpu"].append(cpu_seconds(watched[0]) - cpu)
+                        spent = [cpu_seconds(p) - c for p, c in zip(watched, cpu, strict=True)]
+                        times[key][f"{op} cpu"].append(spent[0])
+                        times[key][f"{op} all"].append(sum(spent))
                     assert os.path.getsize(target) == args.mb * MB
                     os.unlink(target)
                     remove(handle)
@@ -250,6 +254,22 @@ def main() -> None:
                 f"{statistics.median(mine['put cpu']):13.2f} "
                 f"{statistics.median(mine['get cpu']):5.2f}"
             )
+    print(
+        "\nCPU seconds per transfer of moto + proxies + this process (medians), and the floor "
+        "they put under wall time on this machine's 2 cores (all of them, nobody else running):"
+    )
+    for label in endpoints:
+        base = times[(label, "s3fs single")]
+        for name in names:
+            mine = times[(label, name)]
+            cells = []
+            for op in ("put", "get"):
+                spent = statistics.median(mine[f"{op} all"])
+                best = statistics.median(base[op]) / (spent / 2)
+                cells.append(
+                    f"{op} {spent:5.2f} s (floor {spent / 2:4.2f} s, at most {best:4.1f}x)"
+                )
+            print(f"  {label:>8} {name:<12} " + "  ".join(cells))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Large blobs from S3: one stream that splits into concurrent ranged GETs when it proves slow.
 
 A download starts as one plain GET, read in order, hashed (BLAKE3, once) and written as it comes.
-Once the stream has delivered its first ``part_size`` bytes its rate is known. A stream faster
+Once the stream has delivered its first :data:`PROBE` bytes its rate is known. A stream faster
 than :data:`SPLIT_BELOW` is not held back by a per-connection limit (one connection to S3 gives
 tens of MB/s up to about 100 MB/s; a local server gives several hundred), so more connections
 would only add requests: it carries the whole object, which costs one request, as raw s3fs does.
@@ -48,13 +48,24 @@ from cargohold.core.storage.transfers import (
     within,
 )
 
-__all__ = ["MAX_SPAN", "SPLIT_BELOW", "Download", "FileSink", "MemorySink", "Sink", "download"]
+__all__ = [
+    "MAX_SPAN",
+    "PROBE",
+    "SPLIT_BELOW",
+    "Download",
+    "FileSink",
+    "MemorySink",
+    "Sink",
+    "download",
+]
 
 SPLIT_BELOW = float(160 << 20)
 """A first stream slower than this (bytes per second) splits into ranged GETs: above the ~100
 MB/s that S3 gives one connection, below what a local server or a fast link gives."""
 MAX_SPAN = 256 << 20
 """The most bytes one ranged GET asks for."""
+PROBE = 4 << 20
+"""Bytes of the first stream read before its rate decides whether it splits."""
 
 _READ = 1 << 20
 _HASH = 8 << 20
@@ -177,7 +188,7 @@ async def _download(
     body = answer["Body"]
     size = int(answer.get("ContentLength") or 0)
     ranged = {**extra, "IfMatch": answer["ETag"]} if answer.get("ETag") else extra
-    hasher = blake3(max_threads=blake3.AUTO)
+    hasher = blake3()  # one thread: the others move bytes
     spans: list[tuple[int, int]] = []  # the ranged GETs', once the first stream splits
     helpers: list[asyncio.Task[None]] = []
     slots = asyncio.Semaphore(plan.concurrency - 1)  # the first stream holds the last slot
@@ -191,9 +202,14 @@ async def _download(
             )
 
     async def lead(target: Sink) -> None:
-        """Read the first stream, in order, until its share ends; split it if it is slow."""
+        """Read the first stream, in order, until its share ends; split it if it is slow.
+
+        Each read is hashed and written on the loop itself, as s3fs writes its reads: a hop to
+        a worker thread per read cost more than it saved (BLAKE3 holds the GIL here), and a
+        1 MiB read hashes in well under a millisecond.
+        """
         stop, position, first, started = size, 0, 0, 0.0
-        decided = size - plan.part_size <= plan.part_size  # too small to split
+        decided = size <= 2 * plan.part_size  # too small to split
         while position < stop:
             chunk = await body.read(min(_READ, stop - position))
             if not chunk:
@@ -201,9 +217,9 @@ async def _download(
             now = time.monotonic()
             if not started:
                 first, started = len(chunk), now
-            await in_thread(_consume, hasher, target, position, chunk)
+            _consume(hasher, target, position, chunk)
             position += len(chunk)
-            if not decided and position >= plan.part_size:
+            if not decided and position >= PROBE:
                 decided = True
                 elapsed = now - started
                 rate = (position - first) / elapsed if elapsed > 0 else float("inf")

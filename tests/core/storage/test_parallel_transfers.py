@@ -119,7 +119,7 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     )
     assert got == downloads.Download(size=len(data), hash=info.hash)
     assert bytes(memory.buffer) == data
-    # the first stream read a part (and what its last read brought), then kept a quarter of
+    # the first stream read its probe (and what its last read brought), then kept a quarter of
     # the rest: three ranged GETs, back to back up to the end, each asking for the first
     # answer's ETag
     assert "Range" not in calls[0]
@@ -130,7 +130,9 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     assert spans[-1][1] == len(data) - 1
     assert all(spans[i][1] + 1 == spans[i + 1][0] for i in range(2))
     share = spans[0][1] + 1 - spans[0][0]
-    assert PART <= spans[0][0] - share < PART + (1 << 20)  # where the first stream stopped
+    assert (
+        downloads.PROBE <= spans[0][0] - share < downloads.PROBE + (1 << 20)
+    )  # where the first stream stopped
     assert all(call["IfMatch"] for call in calls[1:])
 
     target = tmp_path / "back.bin"
