@@ -5,32 +5,38 @@ Once the stream has delivered its first :data:`PROBE` bytes its rate is known. A
 than :data:`SPLIT_BELOW` is not held back by a per-connection limit (one connection to S3 gives
 tens of MB/s up to about 100 MB/s; a local server gives several hundred), so more connections
 would only add requests: it carries the whole object, which costs one request, as raw s3fs does.
-A slower stream splits: the rest of the object is shared by up to ``concurrency`` streams, the
-first stream keeping the next share and ranged GETs fetching the others (at most
-:data:`MAX_SPAN` bytes each, ``concurrency`` in flight in all); the first stream is closed when
-its share is read.
+A slower stream splits: the rest of the object is shared by up to ``concurrency`` streams in
+equal shares of at least ``part_size``, the first stream keeping the next share and ranged GETs
+fetching the others; the first stream is closed when its share is read.
 
-Memory stays bounded whatever the spans' size: every stream writes its bytes where they belong in
-the destination (:class:`Sink`: the file being downloaded, or the buffer being read into), a read
-at a time. The hash runs in order: the first stream's bytes as they arrive, then each span, once
-it is complete, read back from the destination (the page cache, for a file) while later spans
-are still arriving. Every ranged GET asks for the ETag the first answer gave (``If-Match``) and
-must report the object's size, so an object replaced mid-read is refused, never mixed.
+Memory stays bounded whatever the shares' size: every stream writes its bytes where they belong
+in the destination (:class:`Sink`: the file being downloaded, or the buffer being read into), a
+read (1 MiB) at a time; the first stream's reads are hashed and written by a thread of their own,
+at most 8 waiting. The hash runs in order: the first stream's bytes as they arrive, then each
+share, once it is complete, read back from the destination (the page cache, for a file) while
+later shares are still arriving. Every ranged GET asks for the ETag the first answer gave
+(``If-Match``) and must report the object's size, so an object replaced mid-read is refused,
+never mixed.
 
 Every request runs under a deadline (:class:`~cargohold.core.storage.transfers.Deadlines`).
 
-Why not ranged parts from the start: the first request would learn the size only from its answer,
-and a fast single stream would pay for parts it does not need; and moto, the S3 server of the
-tests and benchmarks, copies the whole object for every GET, so its cost grows with the number
-of requests (bench/s3/run.py).
+Why not ranged parts of ``part_size`` from the start, 8 in flight: a fast single stream would pay
+for requests it does not need; and moto, the S3 server of the tests and benchmarks, copies the
+whole object for every GET, ranged or not (about 0.15 s of its CPU for 256 MiB, under the
+object's lock), so its cost grows with the number of requests: 16 ranged parts cost it over 2 s
+where one GET costs 0.15 s (bench/s3/run.py). Equal shares make the fewest requests that still
+use every stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +74,8 @@ PROBE = 4 << 20
 """Bytes of the first stream read before its rate decides whether it splits."""
 
 _READ = 1 << 20
+_QUEUED = 8
+_FINISH = 60.0  # seconds the local hashing and writing may lag behind the network, at most
 _HASH = 8 << 20
 
 
@@ -201,13 +209,8 @@ async def _download(
                 _ranged(fs, bucket, key, ranged, target, start, end, size),
             )
 
-    async def lead(target: Sink) -> None:
-        """Read the first stream, in order, until its share ends; split it if it is slow.
-
-        Each read is hashed and written on the loop itself, as s3fs writes its reads: a hop to
-        a worker thread per read cost more than it saved (BLAKE3 holds the GIL here), and a
-        1 MiB read hashes in well under a millisecond.
-        """
+    async def lead(target: Sink, writer: _InOrder) -> None:
+        """Read the first stream, in order, until its share ends; split it if it is slow."""
         stop, position, first, started = size, 0, 0, 0.0
         decided = size <= 2 * plan.part_size  # too small to split
         while position < stop:
@@ -217,7 +220,7 @@ async def _download(
             now = time.monotonic()
             if not started:
                 first, started = len(chunk), now
-            _consume(hasher, target, position, chunk)
+            await writer.put(position, chunk)
             position += len(chunk)
             if not decided and position >= PROBE:
                 decided = True
@@ -228,10 +231,13 @@ async def _download(
                     stop = shares[0][1]
                     spans.extend(shares[1:])
                     helpers.extend(asyncio.create_task(fetch(target, *s)) for s in spans)
+        await writer.finish()
 
+    writer: _InOrder | None = None
     try:
         target = await in_thread(open_sink, size)
-        await within(deadlines.request(size), f"reading {name}", lead(target))
+        writer = _InOrder(hasher, target)
+        await within(deadlines.request(size), f"reading {name}", lead(target, writer))
         body.close()
         slots.release()  # the first stream is done: one more ranged GET may run
         for task, (start, end) in zip(helpers, spans, strict=True):
@@ -239,6 +245,8 @@ async def _download(
             await in_thread(_hash_span, hasher, target, start, end)
     finally:
         body.close()
+        if writer is not None:
+            writer.stop()
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
@@ -278,6 +286,70 @@ async def _ranged(
             position += len(chunk)
     finally:
         body.close()
+
+
+class _InOrder:
+    """Hashes and writes the first stream's reads on a thread of its own, in order, while the
+    loop reads the next ones (BLAKE3 and ``pwrite`` release the GIL; a hop to the loop's
+    executor per read cost more than it saved). At most :data:`_QUEUED` reads wait."""
+
+    def __init__(self, hasher: Any, target: Sink) -> None:
+        self.hasher, self.target = hasher, target
+        self.queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=_QUEUED)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="cargohold-hash", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self.queue.get(timeout=_FINISH)
+            except queue.Empty:  # abandoned without its end being queued
+                return
+            if item is None:
+                return
+            if self.error is None:  # after a failure, drain without working
+                try:
+                    _consume(self.hasher, self.target, *item)
+                except BaseException as exc:  # raised on the loop's side
+                    self.error = exc
+
+    async def put(self, offset: int, chunk: bytes) -> None:
+        """Queue a read; wait (in a worker thread) only when the queue is full.
+
+        Raises:
+            OSError: an earlier write failed.
+        """
+        self.raise_error()
+        try:
+            self.queue.put_nowait((offset, chunk))
+        except queue.Full:
+            await in_thread(self.queue.put, (offset, chunk), True, _FINISH)
+
+    async def finish(self) -> None:
+        """Wait until every queued read is hashed and written (bounded: local work only).
+
+        Raises:
+            StorageError: the thread did not finish in time.
+            OSError: a write failed.
+        """
+        await in_thread(self.queue.put, None, True, _FINISH)
+        await in_thread(self.thread.join, _FINISH)
+        if self.thread.is_alive():
+            raise StorageError(f"hashing the download did not finish within {_FINISH:g} s")
+        self.raise_error()
+
+    def stop(self) -> None:
+        """Let the thread go without waiting for it (after a failure elsewhere): it drains what
+        is queued without working and ends at the queue's end, or after a quiet minute."""
+        self.error = self.error or StorageError("the download was abandoned")
+        with suppress(queue.Full):
+            self.queue.put_nowait(None)
+
+    def raise_error(self) -> None:
+        """Raise what the thread met, if anything."""
+        if self.error is not None:
+            raise self.error
 
 
 def _consume(hasher: Any, target: Sink, offset: int, chunk: bytes) -> None:

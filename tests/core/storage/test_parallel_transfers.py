@@ -155,6 +155,33 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     assert [call.get("Range") for call in calls] == [None, None]
 
 
+class _FailingSink(downloads.MemorySink):
+    """A destination whose writes fail past an offset (a full disk)."""
+
+    def write_at(self, offset: int, data: bytes) -> None:
+        if offset >= 2 * PART:
+            raise OSError(28, "No space left on device")
+        super().write_at(offset, data)
+
+
+@pytest.mark.parametrize("split_below", [0.0, float("inf")], ids=["one-stream", "split"])
+def test_a_destination_that_fails_mid_download_raises_its_error(
+    s3_server: S3Server, split_below: float
+) -> None:
+    data = os.urandom(6 * PART)
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART)
+    info = store.put_bytes(data)
+    with pytest.raises(OSError, match="No space left"):
+        downloads.download(
+            store.fs,
+            store._path(info.uri),
+            sink=_FailingSink,
+            part_size=PART,
+            split_below=split_below,
+        )
+
+
 def test_a_blob_changed_on_the_server_is_refused_on_read(
     s3_server: S3Server, tmp_path: Path
 ) -> None:
