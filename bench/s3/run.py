@@ -116,8 +116,8 @@ def raw_s3fs(endpoint: str, bucket: str, name: str, **knobs: Any) -> Transfer:
     return put, get, lambda handle: fs.rm_file(str(handle))
 
 
-def cargohold(endpoint: str, bucket: str) -> Transfer:
-    store = Store(f"s3://{bucket}/cargohold", options=options(endpoint))
+def cargohold(endpoint: str, bucket: str, concurrency: int) -> Transfer:
+    store = Store(f"s3://{bucket}/cargohold", options=options(endpoint), concurrency=concurrency)
 
     def put(source: str) -> object:
         return store.put_file(source)
@@ -152,6 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=256, help="blob size in MiB")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=8, help="cargohold's streams")
     parser.add_argument("--rtt-ms", type=float, default=20.0)
     parser.add_argument("--connection-mbps", type=float, default=64.0, help="MiB/s per connection")
     parser.add_argument("--uncapped", action="store_true", help="also the proxy without a cap")
@@ -187,7 +188,7 @@ def main() -> None:
                 candidates[(label, "s3fs single")] = raw_s3fs(
                     endpoint, bucket, "single", max_concurrency=1
                 )
-                candidates[(label, "cargohold")] = cargohold(endpoint, bucket)
+                candidates[(label, "cargohold")] = cargohold(endpoint, bucket, args.concurrency)
                 if args.s3fs_x8:
                     candidates[(label, "s3fs x8")] = raw_s3fs(
                         endpoint, bucket, "x8", max_concurrency=8, chunksize=16 * MB
@@ -231,7 +232,8 @@ def main() -> None:
     moto_mode = "disk (moto default)" if args.moto_disk else "memory"
     print(
         f"\n{args.mb} MiB blob, medians of {args.rounds} rounds, moto objects in {moto_mode}; "
-        f"proxy: {args.rtt_ms:g} ms RTT, {args.connection_mbps:g} MiB/s per connection"
+        f"proxy: {args.rtt_ms:g} ms RTT, {args.connection_mbps:g} MiB/s per connection; "
+        f"cargohold concurrency {args.concurrency}"
     )
     print(
         f"{'endpoint':>8} {'candidate':<12} {'put s':>6} {'get s':>6} {'put MB/s':>9} "
