@@ -239,6 +239,7 @@ def main() -> None:
         f"{'endpoint':>8} {'candidate':<12} {'put s':>6} {'get s':>6} {'put MB/s':>9} "
         f"{'get MB/s':>9} {'put x':>6} {'get x':>6} {'target':>7} {'moto cpu put':>13} {'get':>5}"
     )
+    paired: dict[tuple[str, str], list[float]] = {}
     for label in endpoints:
         base = times[(label, "s3fs single")]
         for name in names:
@@ -246,6 +247,10 @@ def main() -> None:
             put_s, get_s = statistics.median(mine["put"]), statistics.median(mine["get"])
             put_x = statistics.median(base["put"]) / put_s
             get_x = statistics.median(base["get"]) / get_s
+            paired[(label, name)] = [
+                statistics.median(b / m for b, m in zip(base[op], mine[op], strict=True))
+                for op in ("put", "get")
+            ]
             goal = TARGETS.get(label) if name == "cargohold" else None
             verdict = ""
             if goal is not None:
@@ -256,6 +261,13 @@ def main() -> None:
                 f"{statistics.median(mine['put cpu']):13.2f} "
                 f"{statistics.median(mine['get cpu']):5.2f}"
             )
+    print(
+        "\nThe same ratios paired by round (the median of single / candidate within each round, "
+        "where both ran back to back; steadier when the machine's load drifts):"
+    )
+    for (label, name), (put_r, get_r) in paired.items():
+        if name != "s3fs single":
+            print(f"  {label:>8} {name:<12} put {put_r:5.2f}x  get {get_r:5.2f}x")
     print(
         "\nCPU seconds per transfer of moto + proxies + this process (medians), and the floor "
         "they put under wall time on this machine's 2 cores (all of them, nobody else running):"
