@@ -6,8 +6,10 @@ than :data:`SPLIT_BELOW` is not held back by a per-connection limit (one connect
 tens of MB/s up to about 100 MB/s; a local server gives several hundred), so more connections
 would only add requests: it carries the whole object, which costs one request, as raw s3fs does.
 A slower stream splits: the rest of the object is shared by up to ``concurrency`` streams in
-equal shares of at least ``part_size``, the first stream keeping the next share and ranged GETs
-fetching the others; the first stream is closed when its share is read.
+equal shares of at least ``part_size`` and at most :data:`MAX_SPAN`, the first stream keeping the
+next share and ranged GETs fetching the others, ``concurrency`` streams in flight (the shares of
+an object too large for one round wait for a free stream); the first stream is closed when its
+share is read.
 
 Memory stays bounded whatever the shares' size: every stream writes its bytes where they belong
 in the destination (:class:`Sink`: the file being downloaded, or the buffer being read into), a

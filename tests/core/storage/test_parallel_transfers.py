@@ -447,3 +447,5 @@ def test_bad_part_settings_are_refused(s3_server: S3Server) -> None:
         _store(s3_server, bucket, part_size=1 << 20)
     with pytest.raises(ConfigurationError, match="concurrency"):
         _store(s3_server, bucket, concurrency=0)
+    with pytest.raises(ConfigurationError, match="min_throughput"):
+        _store(s3_server, bucket, min_throughput=0.0)
