@@ -64,7 +64,7 @@ def main() -> None:
                 f" 8 at once {statistics.median(together) * 1000:5.0f} ms",
                 flush=True,
             )
-    print("load:", " ".join(open("/proc/loadavg").read().split()[:3]))
+    print("load:", " ".join(Path("/proc/loadavg").read_text().split()[:3]))
 
 
 if __name__ == "__main__":
