@@ -2,7 +2,9 @@
 
 It models the round trip to a real object store (S3 answers in tens of milliseconds) in front of
 moto's server on loopback, where a request answers in about a millisecond. Bandwidth is not
-limited: chunks are released ``delay`` after they arrived, in order, so a stream stays a stream.
+limited unless asked: chunks are released ``delay`` after they arrived, in order, so a stream stays
+a stream. ``--connection-mbps`` caps each connection's rate in each direction, as real object
+stores cap one connection (tens of MB/s on S3), which is what parallel transfers work around.
 
     python bench/support/latency_proxy.py --listen 18080 --target 127.0.0.1:5000 --delay-ms 10
 """
@@ -14,7 +16,9 @@ import asyncio
 import time
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, rate: float = 0.0
+) -> None:
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
     async def receive() -> None:
@@ -23,6 +27,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
         await queue.put((time.monotonic() + delay, b""))
 
     async def send() -> None:
+        free_at = 0.0  # with a rate cap: when the connection may send again
         while True:
             due, chunk = await queue.get()
             wait = due - time.monotonic()
@@ -30,6 +35,11 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
                 await asyncio.sleep(wait)
             if not chunk:
                 break
+            if rate:
+                now = time.monotonic()
+                if free_at > now:
+                    await asyncio.sleep(free_at - now)
+                free_at = max(free_at, now) + len(chunk) / rate
             writer.write(chunk)
             await writer.drain()
         writer.close()
@@ -37,14 +47,16 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
     await asyncio.gather(receive(), send(), return_exceptions=True)
 
 
-async def _serve(listen: int, host: str, port: int, delay: float) -> None:
+async def _serve(listen: int, host: str, port: int, delay: float, rate: float = 0.0) -> None:
     async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
             server_r, server_w = await asyncio.open_connection(host, port)
         except OSError:
             client_w.close()
             return
-        await asyncio.gather(_pipe(client_r, server_w, delay), _pipe(server_r, client_w, delay))
+        await asyncio.gather(
+            _pipe(client_r, server_w, delay, rate), _pipe(server_r, client_w, delay, rate)
+        )
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)
     async with server:
@@ -56,9 +68,13 @@ def main() -> None:
     parser.add_argument("--listen", type=int, required=True)
     parser.add_argument("--target", required=True, help="host:port of the real server")
     parser.add_argument("--delay-ms", type=float, default=10.0, help="one-way delay")
+    parser.add_argument(
+        "--connection-mbps", type=float, default=0.0, help="cap per connection and direction"
+    )
     args = parser.parse_args()
     host, _, port = args.target.rpartition(":")
-    asyncio.run(_serve(args.listen, host, int(port), args.delay_ms / 1000))
+    rate = args.connection_mbps * (1 << 20)
+    asyncio.run(_serve(args.listen, host, int(port), args.delay_ms / 1000, rate))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,3 +103,92 @@ def outcome(call: Callable[[], Any], bound: float) -> BaseException:
     thread.join(bound)
     assert not thread.is_alive(), f"still waiting after {bound} s: the wait is not bounded"
     return result[0]
+
+
+@contextmanager
+def trickling_proxy(target: str, *, bytes_per_second: float) -> Iterator[str]:
+    """A TCP proxy on loopback in front of ``target`` (``http://host:port``) that moves each
+    connection's bytes, both ways, in 16 KiB pieces at ``bytes_per_second``: a server that keeps
+    answering, too slowly for a read timeout to trip, and reads what it is sent as slowly (its
+    receive buffer is 64 KiB, so a client's write blocks). Yields the proxy's URL."""
+    with _proxy(target, bytes_per_second=bytes_per_second, stall_on=None) as url:
+        yield url
+
+
+@contextmanager
+def stalling_proxy(target: str, *, stall_on: bytes) -> Iterator[str]:
+    """A TCP proxy on loopback in front of ``target`` that forwards every connection until the
+    client sends ``stall_on`` (say, a request line's ``partNumber=2``), then forwards nothing more
+    on that connection either way and keeps it open: a server that stopped mid-request (before
+    its ``100 Continue``, which botocore's read timeout does not bound). Yields the proxy's URL."""
+    with _proxy(target, bytes_per_second=0.0, stall_on=stall_on) as url:
+        yield url
+
+
+@contextmanager
+def _proxy(target: str, *, bytes_per_second: float, stall_on: bytes | None) -> Iterator[str]:
+    host, _, port = target.split("://", 1)[1].rpartition(":")
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    sockets: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+    piece = 16 << 10 if bytes_per_second else 1 << 20
+
+    def pump(
+        source: socket.socket, sink: socket.socket, stalled: threading.Event, request: bool
+    ) -> None:
+        try:
+            while not stop.is_set() and not stalled.is_set():
+                data = source.recv(piece)
+                if not data:
+                    break
+                if request and stall_on is not None and stall_on in data:
+                    stalled.set()
+                    break
+                if stalled.is_set():
+                    break
+                sink.sendall(data)
+                if bytes_per_second:
+                    stop.wait(len(data) / bytes_per_second)
+        except OSError:
+            pass
+        if stalled.is_set():
+            stop.wait()  # hold the connection open, silent, until the proxy stops
+            return
+        for end in (source, sink):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(60)
+            upstream = socket.create_connection((host, int(port)), timeout=60)
+            sockets.extend((client, upstream))
+            stalled = threading.Event()
+            for pair in ((client, upstream, stalled, True), (upstream, client, stalled, False)):
+                thread = threading.Thread(target=pump, args=pair, daemon=True)
+                thread.start()
+                threads.append(thread)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join(timeout=5)
+        listener.close()
+        for sock in sockets:
+            sock.close()
+        for thread in threads:
+            thread.join(timeout=5)

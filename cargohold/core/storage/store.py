@@ -33,10 +33,12 @@ from cargohold.core.config import (
 )
 from cargohold.core.errors import (
     BlobNotFoundError,
+    ConfigurationError,
     CorruptDataError,
     PathEscapeError,
     StorageError,
 )
+from cargohold.core.storage import downloads, transfers
 from cargohold.core.storage.file_api import FileAPI
 from cargohold.core.storage.filesystems import (
     ATOMIC_PUT_PROTOCOLS,
@@ -98,11 +100,17 @@ class Store(FileAPI):
         connect_timeout: float = DEFAULT_STORE_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_STORE_READ_TIMEOUT,
         retries: int = DEFAULT_STORE_RETRIES,
+        part_size: int = transfers.DEFAULT_PART_SIZE,
+        concurrency: int = transfers.DEFAULT_CONCURRENCY,
+        min_throughput: float = transfers.MIN_THROUGHPUT,
     ) -> None:
         """Open the store at ``url`` (``file://``, ``s3://``, ``memory://``, any fsspec URL).
 
         ``connect_timeout``, ``read_timeout`` (seconds) and ``retries`` bound every wait on the
-        store's server where its filesystem takes them (see :func:`resolve`).
+        store's server where its filesystem takes them (see :func:`resolve`). On S3, a blob
+        larger than ``part_size`` bytes moves as parts, ``concurrency`` at a time, each request
+        under a deadline that also gives its bytes ``min_throughput`` (bytes per second, shared
+        by the parts in flight; see :mod:`cargohold.core.storage.transfers`).
 
         Raises:
             ConfigurationError: the URL is malformed or its protocol's package is missing.
@@ -115,6 +123,18 @@ class Store(FileAPI):
             retries=retries,
         )
         self.options = dict(options or {})
+        try:
+            transfers.check(part_size, concurrency, min_throughput)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{exc}; got part_size={part_size}, concurrency={concurrency}, "
+                f"min_throughput={min_throughput}"
+            ) from exc
+        self.part_size = part_size
+        self.concurrency = concurrency
+        self.min_throughput = min_throughput
+        self.parallel = self.protocol in {"s3", "s3a"}
+        """Whether large blobs move as concurrent parts (S3)."""
         self.lease: Callable[[str], None] | None = None
         """Called with a blob's hash before the store checks whether it already holds it (the
         catalog's write lease, which keeps garbage collection off a blob about to be
@@ -223,6 +243,10 @@ class Store(FileAPI):
         with storage_errors(f"writing blob {info.uri}"):
             if self._exists_and_touch(final):
                 return info
+            if self.parallel and len(data) > self.part_size:
+                view = memoryview(data).cast("B")
+                self._upload(final, size=len(data), read=lambda at, n: view[at : at + n])
+                return info
             if self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.pipe_file(final, bytes(data))
                 return info
@@ -244,7 +268,8 @@ class Store(FileAPI):
     def _commit_file(
         self, local_path: str, *, consume: bool, known_hash: str | None = None
     ) -> BlobInfo:
-        size = os.path.getsize(local_path)
+        before = os.stat(local_path)
+        size = before.st_size
         digest = known_hash or (hash_file(local_path) if size else hash_bytes(b""))
         final = self._blob_path(digest)
         info = BlobInfo(uri=self._to_uri(final), size=size, hash=digest)
@@ -261,6 +286,13 @@ class Store(FileAPI):
                 else:
                     self._copy_in(local_path, final)
                 _sync_directory(posixpath.dirname(final))
+            elif self.parallel and size > self.part_size:
+                self._upload(
+                    final,
+                    size=size,
+                    read=transfers.file_reader(local_path),
+                    unchanged=lambda: _same_file(before, os.stat(local_path)),
+                )
             elif self.protocol in ATOMIC_PUT_PROTOCOLS:
                 self.fs.put_file(local_path, final)
             else:
@@ -268,6 +300,35 @@ class Store(FileAPI):
                 self.fs.put_file(local_path, tmp)
                 self.fs.mv(tmp, final)
         return info
+
+    def _upload(
+        self,
+        final: str,
+        *,
+        size: int,
+        read: Callable[[int, int], bytes | memoryview],
+        unchanged: Callable[[], bool] = lambda: True,
+    ) -> None:
+        transfers.upload(
+            self.fs,
+            final,
+            size=size,
+            read=read,
+            unchanged=unchanged,
+            part_size=self.part_size,
+            concurrency=self.concurrency,
+            min_throughput=self.min_throughput,
+        )
+
+    def _download(self, path: str, sink: Callable[[int], downloads.Sink]) -> downloads.Download:
+        return downloads.download(
+            self.fs,
+            path,
+            sink=sink,
+            part_size=self.part_size,
+            concurrency=self.concurrency,
+            min_throughput=self.min_throughput,
+        )
 
     def _exists_and_touch(self, final: str) -> bool:
         """Whether a blob is already stored; on a local store, a hit refreshes its modified
@@ -343,6 +404,18 @@ class Store(FileAPI):
             StorageError: the store failed.
         """
         path = self._path(uri)
+        if self.parallel:
+            buffers: list[downloads.MemorySink] = []
+
+            def into_memory(size: int) -> downloads.MemorySink:
+                buffers.append(downloads.MemorySink(size))
+                return buffers[0]
+
+            with storage_errors(f"reading {uri}"):
+                got = self._download(path, into_memory)
+            if expected_hash is not None and got.hash != expected_hash:
+                raise CorruptDataError(uri, expected_hash, got.hash)
+            return bytes(buffers[0].buffer)
         with storage_errors(f"reading {uri}"):
             data: bytes = self.fs.cat_file(path)
         if expected_hash is not None:
@@ -385,6 +458,19 @@ class Store(FileAPI):
         path = self._path(uri)
         parent = os.path.dirname(os.path.abspath(local_path))
         os.makedirs(parent, exist_ok=True)
+        if self.parallel:
+            try:
+                with storage_errors(f"downloading {uri}"), open(local_path, "w+b") as handle:
+                    sink = downloads.FileSink(handle.fileno())
+                    got = self._download(path, lambda size: sink)
+            except BaseException:
+                if os.path.exists(local_path):
+                    os.unlink(local_path)
+                raise
+            if expected_hash is not None and got.hash != expected_hash:
+                os.unlink(local_path)
+                raise CorruptDataError(uri, expected_hash, got.hash)
+            return local_path
         with storage_errors(f"downloading {uri}"):
             self.fs.get_file(path, local_path)
         if expected_hash is not None:
@@ -428,6 +514,15 @@ class Store(FileAPI):
             StorageError: the store failed.
         """
         return clean_leftovers(self, older_than=older_than, dry_run=dry_run, spool_dir=spool_dir)
+
+
+def _same_file(before: os.stat_result, after: os.stat_result) -> bool:
+    """Whether a local file is unchanged: same inode, size and modified time."""
+    return (before.st_ino, before.st_size, before.st_mtime_ns) == (
+        after.st_ino,
+        after.st_size,
+        after.st_mtime_ns,
+    )
 
 
 def _sync_file(path: str) -> None:
