@@ -28,6 +28,7 @@ Pass ``--local`` to read the partitions from a local folder instead.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import statistics
@@ -46,6 +47,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from bench.support.latency_proxy import start_proxy  # noqa: E402
 from cargohold.dagster_integration import CargoholdIOManager  # noqa: E402
 
 FRAME: dict[str, pd.DataFrame] = {}
@@ -85,35 +87,6 @@ def day_part() -> pd.DataFrame:
 @dg.asset(ins={"day_part": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())})
 def month(day_part: dict[str, pd.DataFrame]) -> int:
     return sum(len(frame) for frame in day_part.values())
-
-
-def start_latency_proxy(target: str, one_way_ms: float, port: int) -> str:
-    """Start bench/support/latency_proxy.py in front of ``target``; returns its URL."""
-    import atexit
-    import socket
-    import subprocess
-
-    host_port = target.split("://", 1)[1]
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "bench" / "support" / "latency_proxy.py"),
-            "--listen",
-            str(port),
-            "--target",
-            host_port,
-            "--delay-ms",
-            str(one_way_ms),
-        ]
-    )
-    atexit.register(proxy.terminate)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return f"http://127.0.0.1:{port}"
 
 
 def load_seconds(instance: dg.DagsterInstance, result: Any) -> float:
@@ -221,7 +194,7 @@ def partition_loads(
     args: Any, tmp: Path, instance: Any, record: Callable[[str, float], None]
 ) -> None:
     """Load 30 daily partitions concurrently and one by one, per endpoint (see the docstring)."""
-    from tests.support.services import free_port, moto_s3
+    from tests.support.services import moto_s3
 
     with moto_s3(separate_process=True) as server:
         bucket = server.create_bucket()
@@ -231,9 +204,10 @@ def partition_loads(
         else:
             endpoints = {"moto S3": server.endpoint_url}
             if args.rtt_ms > 0:
-                endpoints[f"S3 at {args.rtt_ms:g} ms RTT"] = start_latency_proxy(
-                    server.endpoint_url, args.rtt_ms / 2, free_port()
+                proxy, endpoints[f"S3 at {args.rtt_ms:g} ms RTT"] = start_proxy(
+                    server.endpoint_url, args.rtt_ms / 2
                 )
+                atexit.register(proxy.terminate)
 
         def manager(endpoint: str | None, concurrency: int) -> CargoholdIOManager:
             if endpoint is None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,41 +50,11 @@ sys.path.insert(0, str(REPO))
 import psutil  # noqa: E402
 import s3fs  # noqa: E402
 
+from bench.support.latency_proxy import start_proxy  # noqa: E402
 from cargohold.core.storage.store import Store  # noqa: E402
-from tests.support.services import free_port, moto_s3  # noqa: E402
+from tests.support.services import moto_s3  # noqa: E402
 
 MB = 1 << 20
-
-
-def start_proxy(
-    target: str, one_way_ms: float, connection_mbps: float = 0.0
-) -> tuple[subprocess.Popen[bytes], str]:
-    """bench/support/latency_proxy.py in front of ``target``; returns the process and its URL."""
-    port = free_port()
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "bench" / "support" / "latency_proxy.py"),
-            "--listen",
-            str(port),
-            "--target",
-            target.split("://", 1)[1],
-            "--delay-ms",
-            str(one_way_ms),
-            "--connection-mbps",
-            str(connection_mbps),
-        ],
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proxy, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    proxy.terminate()
-    raise RuntimeError("the latency proxy did not start")
 
 
 def options(endpoint: str) -> dict[str, Any]:

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 
 async def _pipe(
@@ -61,6 +65,44 @@ async def _serve(listen: int, host: str, port: int, delay: float, rate: float = 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)
     async with server:
         await server.serve_forever()
+
+
+def start_proxy(
+    target: str, one_way_ms: float, connection_mbps: float = 0.0
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run this proxy in its own process in front of ``target`` (an http://host:port URL) on a
+    free loopback port; returns the process (the caller terminates it) and the proxy's URL.
+
+    Raises:
+        RuntimeError: it did not accept connections within 30 s.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--listen",
+            str(port),
+            "--target",
+            target.split("://", 1)[1],
+            "--delay-ms",
+            str(one_way_ms),
+            "--connection-mbps",
+            str(connection_mbps),
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proxy, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proxy.terminate()
+    raise RuntimeError("the latency proxy did not start within 30 s")
 
 
 def main() -> None:

@@ -283,21 +283,11 @@ def test_a_server_that_stops_mid_upload_ends_in_a_timeout_and_leaves_nothing_vis
         watcher = _client(moto.server, timeout=2)
         frozen = threading.Event()
 
-        def freeze_after_the_first_part() -> None:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                for upload in watcher.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-                    parts = watcher.list_parts(
-                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
-                    if parts.get("Parts"):
-                        moto.freeze()
-                        frozen.set()
-                        return
-                time.sleep(0.01)
+        def freeze() -> None:
+            moto.freeze()
+            frozen.set()
 
-        thread = threading.Thread(target=freeze_after_the_first_part, daemon=True)
-        thread.start()
+        thread = _when_a_part_is_stored(moto.server, bucket, freeze)
         started = time.monotonic()
         error = outcome(lambda: store.put_file(str(source)), bound=120)
         elapsed = time.monotonic() - started
