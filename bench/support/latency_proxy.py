@@ -76,9 +76,10 @@ def start_proxy(
     Raises:
         RuntimeError: it did not accept connections within 30 s.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    # imported here: the proxy itself runs as a plain script, without the repository on its path
+    from tests.support.services import free_port
+
+    port = free_port()
     proxy = subprocess.Popen(
         [
             sys.executable,

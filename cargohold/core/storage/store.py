@@ -458,23 +458,22 @@ class Store(FileAPI):
         path = self._path(uri)
         parent = os.path.dirname(os.path.abspath(local_path))
         os.makedirs(parent, exist_ok=True)
+        actual: str | None = None  # the parallel download hashes as it writes
         if self.parallel:
             try:
                 with storage_errors(f"downloading {uri}"), open(local_path, "w+b") as handle:
                     sink = downloads.FileSink(handle.fileno())
-                    got = self._download(path, lambda size: sink)
+                    actual = self._download(path, lambda size: sink).hash
             except BaseException:
                 if os.path.exists(local_path):
                     os.unlink(local_path)
                 raise
-            if expected_hash is not None and got.hash != expected_hash:
-                os.unlink(local_path)
-                raise CorruptDataError(uri, expected_hash, got.hash)
-            return local_path
-        with storage_errors(f"downloading {uri}"):
-            self.fs.get_file(path, local_path)
+        else:
+            with storage_errors(f"downloading {uri}"):
+                self.fs.get_file(path, local_path)
         if expected_hash is not None:
-            actual = hash_file(local_path) if os.path.getsize(local_path) else hash_bytes(b"")
+            if actual is None:
+                actual = hash_file(local_path) if os.path.getsize(local_path) else hash_bytes(b"")
             if actual != expected_hash:
                 os.unlink(local_path)
                 raise CorruptDataError(uri, expected_hash, actual)
