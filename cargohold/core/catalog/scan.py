@@ -64,6 +64,7 @@ from cargohold.core.errors import (
     TypeMismatchError,
 )
 from cargohold.core.storage.store import Store
+from cargohold.core.types.arrow_pool import table_pool
 from cargohold.core.types.literals import BlobRef, Literal
 from cargohold.core.types.verified_file import (
     ScanStats,
@@ -387,7 +388,10 @@ class ScannedTable:
     def scanner(self, *, batch_size: int = 131_072) -> ds.Scanner:
         """The pyarrow scanner of this table's columns and filter."""
         return self.dataset().scanner(
-            columns=self.schema.names, filter=self.filter, batch_size=batch_size
+            columns=self.schema.names,
+            filter=self.filter,
+            batch_size=batch_size,
+            memory_pool=table_pool(),
         )
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
@@ -422,7 +426,9 @@ class ScannedTable:
 
     def to_pandas(self) -> pd.DataFrame:
         """The result as a pandas DataFrame (a fresh RangeIndex)."""
-        frame: pd.DataFrame = self.to_arrow().to_pandas(split_blocks=True, self_destruct=True)
+        frame: pd.DataFrame = self.to_arrow().to_pandas(
+            split_blocks=True, self_destruct=True, memory_pool=table_pool()
+        )
         return frame
 
     def to_polars(self) -> pl.LazyFrame:

@@ -22,6 +22,7 @@ from blake3 import blake3
 from cargohold.core.errors import CorruptDataError, SerializationError
 from cargohold.core.storage.hashing import hash_ranges
 from cargohold.core.storage.store import Store
+from cargohold.core.types.arrow_pool import read_parquet
 from cargohold.core.types.literals import BlobRef
 
 __all__ = ["SparseFile", "chunk_hashes", "read_verified_columns", "row_group_ranges"]
@@ -183,7 +184,7 @@ def read_verified_columns(ref: BlobRef, store: Store, columns: Sequence[str]) ->
                     raise SerializationError(f"column {name!r} has no recorded hash in {ref.uri}")
                 actual = _hash_ranges(fetch(spans[name]))
                 _check(ref, f"column {name!r}", actual, recorded["columns"][name])
-    return pq.read_table(SparseFile(size, pieces), columns=list(columns))
+    return read_parquet(SparseFile(size, pieces), columns=columns)
 
 
 def _check(ref: BlobRef, what: str, actual: str, expected: str) -> None:
