@@ -7,7 +7,9 @@ moto reads the whole object for every GET, ranged or not (``FakeKey.value`` unde
 lock), so a GET of a 256 MiB object costs it about 0.14 s whatever the range, and 8 at once are
 served one after the other (about 1.1 s). A download split into N ranged GETs therefore waits
 about (N - 1) x 0.14 s for the last stream's first byte: the ceiling bench/s3/run.py meets
-through its capped proxy, which real S3 (requests served in parallel) does not have.
+through its capped proxy, which real S3 (requests served in parallel) does not have. The same
+GETs are then timed on bench/support/ranged_moto.py (moto serving a range from the range alone),
+the server bench/s3/run.py uses by default.
 """
 
 from __future__ import annotations
@@ -28,9 +30,18 @@ from botocore.config import Config  # noqa: E402
 
 from tests.support.services import moto_s3  # noqa: E402
 
+SERVERS = {"stock moto": None, "ranged moto": REPO / "bench" / "support" / "ranged_moto.py"}
+
 
 def main() -> None:
-    with moto_s3(separate_process=True) as server:
+    for label, script in SERVERS.items():
+        print(label, flush=True)
+        measure(script)
+    print("load:", " ".join(Path("/proc/loadavg").read_text().split()[:3]))
+
+
+def measure(server_script: Path | None) -> None:
+    with moto_s3(separate_process=True, server_script=server_script) as server:
         bucket = server.create_bucket()
         client = boto3.client(
             "s3",
@@ -64,7 +75,6 @@ def main() -> None:
                 f" 8 at once {statistics.median(together) * 1000:5.0f} ms",
                 flush=True,
             )
-    print("load:", " ".join(Path("/proc/loadavg").read_text().split()[:3]))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,11 @@ Candidates:
   s3fs x8        (``--s3fs-x8``) raw s3fs's own knobs: ``max_concurrency=8``, 16 MiB parts
 
 moto keeps objects over 5 MB in temporary files on disk and copies the whole object for every
-GET, ranged or not; ``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE`` is set so objects stay in memory, which
-takes the shared disk out of the figures (``--moto-disk`` keeps moto's default).
+GET, ranged or not, one GET at a time per key; ``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE`` is set so
+objects stay in memory, which takes the shared disk out of the figures (``--moto-disk`` keeps
+moto's default). The server is bench/support/ranged_moto.py: moto with one change, a ranged GET
+reads only its span, as real S3 serves ranges; ``--stock-moto`` runs moto unchanged, whose
+serialised whole-object copies cap a split download (bench/s3/moto_get_cost.py).
 
 Prints per round and as medians: wall time, MB/s, the ratio to the single stream next to the
 issue's target (loopback >= 1.0x, proxy >= 3x), moto's CPU seconds, and the CPU seconds of
@@ -55,6 +58,7 @@ from cargohold.core.storage.store import Store  # noqa: E402
 from tests.support.services import moto_s3  # noqa: E402
 
 MB = 1 << 20
+RANGED_MOTO = REPO / "bench" / "support" / "ranged_moto.py"
 
 
 def options(endpoint: str) -> dict[str, Any]:
@@ -104,7 +108,8 @@ def load() -> str:
 
 def moto_process() -> psutil.Process:
     for child in psutil.Process().children(recursive=True):
-        if "moto.server" in " ".join(child.cmdline()):
+        command = " ".join(child.cmdline())
+        if "moto.server" in command or RANGED_MOTO.name in command:
             return child
     raise RuntimeError("moto's server process not found")
 
@@ -127,6 +132,9 @@ def main() -> None:
     parser.add_argument("--uncapped", action="store_true", help="also the proxy without a cap")
     parser.add_argument("--s3fs-x8", action="store_true", help="also raw s3fs with 8 streams")
     parser.add_argument("--moto-disk", action="store_true", help="keep moto's disk spill")
+    parser.add_argument(
+        "--stock-moto", action="store_true", help="moto unchanged: every GET copies the object"
+    )
     args = parser.parse_args()
     if not args.moto_disk:
         os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(4 * args.mb * MB)
@@ -139,7 +147,8 @@ def main() -> None:
     names = ["s3fs single", "cargohold"] + (["s3fs x8"] if args.s3fs_x8 else [])
     print(f"load before: {load()} (2 cores shared)", flush=True)
     proxies: list[subprocess.Popen[bytes]] = []
-    with moto_s3(separate_process=True) as server:
+    server_script = None if args.stock_moto else RANGED_MOTO
+    with moto_s3(separate_process=True, server_script=server_script) as server:
         bucket = server.create_bucket()
         watched = [moto_process(), psutil.Process()]
         try:
@@ -199,8 +208,10 @@ def main() -> None:
     os.rmdir(work)
     print(f"load after: {load()}")
     moto_mode = "disk (moto default)" if args.moto_disk else "memory"
+    moto_kind = "stock moto" if args.stock_moto else "moto serving ranges from the range"
     print(
-        f"\n{args.mb} MiB blob, medians of {args.rounds} rounds, moto objects in {moto_mode}; "
+        f"\n{args.mb} MiB blob, medians of {args.rounds} rounds, {moto_kind}, "
+        f"objects in {moto_mode}; "
         f"proxy: {args.rtt_ms:g} ms RTT, {args.connection_mbps:g} MiB/s per connection; "
         f"cargohold concurrency {args.concurrency}"
     )

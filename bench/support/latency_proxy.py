@@ -3,8 +3,9 @@
 It models the round trip to a real object store (S3 answers in tens of milliseconds) in front of
 moto's server on loopback, where a request answers in about a millisecond. Bandwidth is not
 limited unless asked: chunks are released ``delay`` after they arrived, in order, so a stream stays
-a stream. ``--connection-mbps`` caps each connection's rate in each direction, as real object
-stores cap one connection (tens of MB/s on S3), which is what parallel transfers work around.
+a stream, and at most a window of them waits (a sender is held back, as TCP holds it).
+``--connection-mbps`` caps each connection's rate in each direction, as real object stores cap
+one connection (tens of MB/s on S3), which is what parallel transfers work around.
 
     python bench/support/latency_proxy.py --listen 18080 --target 127.0.0.1:5000 --delay-ms 10
 """
@@ -19,14 +20,21 @@ import sys
 import time
 from pathlib import Path
 
+_READ = 256 << 10
+_WINDOW = 16  # reads in flight per direction (at most 4 MiB): a TCP window, not a spool
+
 
 async def _pipe(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float, rate: float = 0.0
 ) -> None:
-    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+    """Forward ``reader`` to ``writer``, each read released ``delay`` after it arrived. At most
+    :data:`_WINDOW` reads wait, so a sender is held back as TCP holds it (a server does not
+    push a whole object into the proxy's memory), and when the receiving side goes away the
+    forwarding stops instead of draining the sender to its end."""
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=_WINDOW)
 
     async def receive() -> None:
-        while chunk := await reader.read(1 << 20):
+        while chunk := await reader.read(_READ):
             await queue.put((time.monotonic() + delay, chunk))
         await queue.put((time.monotonic() + delay, b""))
 
@@ -46,9 +54,14 @@ async def _pipe(
                 free_at = max(free_at, now) + len(chunk) / rate
             writer.write(chunk)
             await writer.drain()
-        writer.close()
 
-    await asyncio.gather(receive(), send(), return_exceptions=True)
+    receiving = asyncio.create_task(receive())
+    try:
+        await send()
+    finally:
+        receiving.cancel()
+        await asyncio.gather(receiving, return_exceptions=True)
+        writer.close()
 
 
 async def _serve(listen: int, host: str, port: int, delay: float, rate: float = 0.0) -> None:
@@ -59,7 +72,9 @@ async def _serve(listen: int, host: str, port: int, delay: float, rate: float = 
             client_w.close()
             return
         await asyncio.gather(
-            _pipe(client_r, server_w, delay, rate), _pipe(server_r, client_w, delay, rate)
+            _pipe(client_r, server_w, delay, rate),
+            _pipe(server_r, client_w, delay, rate),
+            return_exceptions=True,  # one side reset: the other pipe ends on its own
         )
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -69,15 +70,19 @@ class S3Server:
 
 
 @contextmanager
-def moto_s3(*, separate_process: bool = False) -> Iterator[S3Server]:
-    """Run moto's S3 server on 127.0.0.1 (in a thread, or in its own process for benchmarks)."""
+def moto_s3(
+    *, separate_process: bool = False, server_script: Path | None = None
+) -> Iterator[S3Server]:
+    """Run moto's S3 server on 127.0.0.1 (in a thread, or in its own process for benchmarks;
+    there ``server_script`` may name a script that starts it instead of ``moto.server``)."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     if separate_process:
         port = free_port()
+        start = [str(server_script)] if server_script else ["-m", "moto.server"]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, *start, "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

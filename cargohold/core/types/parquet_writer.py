@@ -117,7 +117,9 @@ def write_parquet(
         )
         return _Slice.of(sink.getvalue())
 
-    hasher = blake3(max_threads=blake3.AUTO)
+    # One thread: the encoders hold every core, and a multithreaded update waits for its helper
+    # threads to be scheduled (measured at 10M rows: 0.37 s of the put, against 0.03 s here)
+    hasher = blake3()
     joiner = _Joiner()
     out.write(_MAGIC)
     hasher.update(_MAGIC)
