@@ -11,6 +11,15 @@ pandas in a fresh process took 0.62-0.81 s against 1.3-1.6 s from the default po
 ``bench/roundtrip.py``'s Parquet round trip went from 0.85x to 0.49x raw pyarrow at 10M rows.
 Where the wheel has no jemalloc, or ``ARROW_DEFAULT_MEMORY_POOL`` names a pool (pyarrow's own
 setting), pyarrow's default pool is used.
+
+A whole file with at least as many columns as Arrow has threads is read by Parquet's file
+reader (what ``pq.ParquetFile.read`` uses, which takes no pool), one column per thread, each
+decoded into one array, so pandas takes the numeric columns without copying them; the dataset
+scanner (``pq.read_table``'s way, which parallelises row groups instead) hands out a chunk per
+batch, which pandas must copy into one array per column. Measured in fresh processes, a read to
+pandas: 10M rows (5 columns, 123 MiB) 0.42-0.45 s against 0.69-0.87 s, 3M 0.14-0.16 s against
+0.21-0.23 s, peak memory the same or lower. With fewer columns than threads (one column: 0.15-0.17
+s against 0.14-0.20 s on two cores) or a column selection, the scanner reads.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
+from pyarrow._parquet import ParquetReader  # pq.ParquetFile's reader; the public one takes no pool
 
 __all__ = ["read_parquet", "table_pool"]
 
@@ -45,12 +55,19 @@ def read_parquet(
     source: str | Any, *, columns: Sequence[str] | None = None, pre_buffer: bool = True
 ) -> pa.Table:
     """Read one Parquet file, a local path or a file-like object, on every core into
-    :func:`table_pool` memory (``pq.read_table`` reads the same way, into the default pool).
+    :func:`table_pool` memory: the whole file column by column, one array per column, when it
+    has a column for every thread; else row groups in parallel, as ``pq.read_table`` does.
 
     Raises:
         pyarrow.ArrowException: the file is not Parquet, or a column is missing.
         OSError: the file cannot be read.
     """
+    if columns is None:
+        reader = ParquetReader(memory_pool=table_pool())
+        reader.open(source, use_memory_map=False, pre_buffer=pre_buffer)
+        if reader.metadata.num_columns >= pa.cpu_count():
+            whole: pa.Table = reader.read_all(use_threads=True)
+            return whole
     file_format = ds.ParquetFileFormat(
         default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=pre_buffer)
     )

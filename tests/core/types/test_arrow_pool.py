@@ -34,3 +34,24 @@ def test_jemalloc_unless_arrow_names_a_pool(monkeypatch: pytest.MonkeyPatch) -> 
         assert table_pool().backend_name == pa.default_memory_pool().backend_name
     finally:
         arrow_pool.table_pool.cache_clear()
+
+
+def test_a_whole_file_reads_one_array_per_column_when_it_has_a_column_per_thread(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.parquet"
+    expected = pa.table({"a": list(range(50_000)), "b": [1.5] * 50_000})
+    pq.write_table(expected, path, row_group_size=10_000)  # five row groups
+    threads = pa.cpu_count()
+    try:
+        pa.set_cpu_count(2)
+        whole = read_parquet(str(path))
+        assert [column.num_chunks for column in whole.columns] == [1, 1]
+        assert whole.equals(expected)
+        assert read_parquet(pa.BufferReader(path.read_bytes())).column("a").num_chunks == 1
+        pa.set_cpu_count(3)  # more threads than columns: row groups in parallel, a chunk each
+        scanned = read_parquet(str(path))
+        assert scanned.column("a").num_chunks >= 5
+        assert scanned.equals(expected)
+    finally:
+        pa.set_cpu_count(threads)
