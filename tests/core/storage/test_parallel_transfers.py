@@ -410,22 +410,27 @@ def _when_a_part_is_stored(server: S3Server, bucket: str, then: Any) -> threadin
 def test_an_interrupted_upload_is_aborted(s3_server: S3Server) -> None:
     data = os.urandom(8 * PART)
     bucket = s3_server.create_bucket()
-    store = _store(s3_server, bucket, part_size=PART, concurrency=2)
 
     def interrupt(signum: int, frame: Any) -> None:
         raise _Interrupted
 
     previous = signal.signal(signal.SIGUSR1, interrupt)
-    try:
-        thread = _when_a_part_is_stored(
-            s3_server, bucket, lambda: os.kill(os.getpid(), signal.SIGUSR1)
-        )
-        with pytest.raises(_Interrupted):
-            store.put_bytes(data)
-        thread.join(5)
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
-    assert not store.fs.exists(store._blob_path(hash_bytes(data)))
+    # the last part stalls at the proxy, so the upload cannot complete before the interrupt
+    # lands, however slowly the signal is handled (on a loaded machine all eight parts once
+    # went through first)
+    with stalling_proxy(s3_server.endpoint_url, stall_on=b"partNumber=8") as endpoint:
+        store = _store(S3Server(endpoint), bucket, part_size=PART, concurrency=2)
+        try:
+            thread = _when_a_part_is_stored(
+                s3_server, bucket, lambda: os.kill(os.getpid(), signal.SIGUSR1)
+            )
+            with pytest.raises(_Interrupted):
+                store.put_bytes(data)
+            thread.join(5)
+        finally:
+            signal.signal(signal.SIGUSR1, previous)
+    direct = _store(s3_server, bucket, part_size=PART)
+    assert not direct.fs.exists(direct._blob_path(hash_bytes(data)))
     assert _uploads(s3_server, bucket) == []  # the cancelled upload was aborted
 
 
