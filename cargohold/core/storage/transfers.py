@@ -181,6 +181,7 @@ def run(fs: Any, coro: Coroutine[Any, Any, _T], deadlines: Deadlines) -> _T:
 
     Raises:
         StorageError: the filesystem's event loop stopped.
+        TimeoutError: a request passed its deadline (the message names the endpoint, if set).
     """
     done = threading.Event()
 
@@ -195,6 +196,11 @@ def run(fs: Any, coro: Coroutine[Any, Any, _T], deadlines: Deadlines) -> _T:
         return future.result()
     except FutureCancelled as exc:  # the loop itself was shut down
         raise StorageError("the transfer was cancelled: the store's event loop stopped") from exc
+    except TimeoutError as exc:  # a deadline of :func:`within` passed: say which server
+        endpoint = (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url")
+        if future.done() and endpoint and endpoint not in str(exc):
+            raise TimeoutError(f"{exc} at {endpoint}") from exc
+        raise
     except BaseException:
         if not future.done():
             fs.loop.call_soon_threadsafe(future.cancel)
