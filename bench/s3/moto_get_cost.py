@@ -28,9 +28,10 @@ os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(1 << 30)  # objects in memor
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from bench.support.ranged_moto import SCRIPT as RANGED_MOTO  # noqa: E402
 from tests.support.services import moto_s3  # noqa: E402
 
-SERVERS = {"stock moto": None, "ranged moto": REPO / "bench" / "support" / "ranged_moto.py"}
+SERVERS = {"stock moto": None, "ranged moto": RANGED_MOTO}
 
 
 def main() -> None:

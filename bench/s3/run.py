@@ -54,11 +54,11 @@ import psutil  # noqa: E402
 import s3fs  # noqa: E402
 
 from bench.support.latency_proxy import start_proxy  # noqa: E402
+from bench.support.ranged_moto import SCRIPT as RANGED_MOTO  # noqa: E402
 from cargohold.core.storage.store import Store  # noqa: E402
 from tests.support.services import moto_s3  # noqa: E402
 
 MB = 1 << 20
-RANGED_MOTO = REPO / "bench" / "support" / "ranged_moto.py"
 
 
 def options(endpoint: str) -> dict[str, Any]:

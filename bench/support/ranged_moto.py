@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
-from moto.s3 import models, responses
+SCRIPT = Path(__file__).resolve()
+"""This script, for ``tests.support.services.moto_s3(server_script=SCRIPT)`` (importing this
+module does not import moto)."""
 
 _SPAN = re.compile(r"bytes=(\d+)-(\d*)")
 _answering = threading.local()  # set while this thread answers a single-span ranged GET
@@ -28,7 +31,7 @@ _answering = threading.local()  # set while this thread answers a single-span ra
 class _SpanReader:
     """A key's bytes that are read from its buffer only where sliced."""
 
-    def __init__(self, key: models.FakeKey) -> None:
+    def __init__(self, key: Any) -> None:
         self._key = key
 
     def __len__(self) -> int:
@@ -36,37 +39,34 @@ class _SpanReader:
 
     def __getitem__(self, span: slice) -> bytes:
         start, stop, _ = span.indices(len(self))
-        key: Any = self._key
-        with key.lock:
-            key._value_buffer.seek(start)
-            data: bytes = key._value_buffer.read(max(0, stop - start))
+        with self._key.lock:
+            self._key._value_buffer.seek(start)
+            data: bytes = self._key._value_buffer.read(max(0, stop - start))
         return data
-
-
-_stock_value: Any = models.FakeKey.value
-_stock_get_object = responses.S3Response.get_object
-
-
-def _value(key: models.FakeKey) -> Any:
-    if getattr(_answering, "span", False):
-        return _SpanReader(key)
-    return _stock_value.fget(key)
-
-
-def _get_object(self: responses.S3Response) -> Any:
-    match = _SPAN.fullmatch(self.headers.get("range") or "")
-    single = match is not None and (not match[2] or int(match[1]) <= int(match[2]))
-    _answering.span = single
-    try:
-        return _stock_get_object(self)
-    finally:
-        _answering.span = False
 
 
 def install() -> None:
     """Make this process's moto serve single-span ranged GETs from the span."""
-    models.FakeKey.value = property(_value, _stock_value.fset)  # type: ignore[method-assign]
-    responses.S3Response.get_object = _get_object  # type: ignore[method-assign]
+    from moto.s3 import models, responses
+
+    stock_value: Any = models.FakeKey.value
+    stock_get_object = responses.S3Response.get_object
+
+    def value(key: Any) -> Any:
+        if getattr(_answering, "span", False):
+            return _SpanReader(key)
+        return stock_value.fget(key)
+
+    def get_object(self: Any) -> Any:
+        match = _SPAN.fullmatch(self.headers.get("range") or "")
+        _answering.span = match is not None and (not match[2] or int(match[1]) <= int(match[2]))
+        try:
+            return stock_get_object(self)
+        finally:
+            _answering.span = False
+
+    models.FakeKey.value = property(value, stock_value.fset)  # type: ignore[method-assign]
+    responses.S3Response.get_object = get_object  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

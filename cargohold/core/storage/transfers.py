@@ -198,7 +198,7 @@ def run(fs: Any, coro: Coroutine[Any, Any, _T], deadlines: Deadlines) -> _T:
         raise StorageError("the transfer was cancelled: the store's event loop stopped") from exc
     except TimeoutError as exc:  # a deadline of :func:`within` passed: say which server
         endpoint = (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url")
-        if future.done() and endpoint and endpoint not in str(exc):
+        if endpoint and endpoint not in str(exc):
             raise TimeoutError(f"{exc} at {endpoint}") from exc
         raise
     except BaseException:
