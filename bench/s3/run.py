@@ -29,6 +29,15 @@ moto's default). The server is bench/support/ranged_moto.py: moto with one chang
 reads only its span, as real S3 serves ranges; ``--stock-moto`` runs moto unchanged, whose
 serialised whole-object copies cap a split download (bench/s3/moto_get_cost.py).
 
+Before each timed get, ``2 x --mb + 256`` MiB of free memory is written and freed
+(bench/support/touch_memory.py ``back_pages``), so that the page cache of the file the get
+writes lands on pages the virtual machine's host has backed: without it, a get that followed
+cargohold's put met pages the guest had just handed back to the host and spent 0.8-1.0 s of
+system time copying into the page cache (0.2-0.3 s once backed; s3fs's get, after its own put,
+0.2-0.3 s either way). Not before a put: a put lasts seconds, long enough for the guest to hand
+the freed pages back while it runs, and every put measured slower with it (cargohold's on
+loopback 3.02 s against 2.35-2.70 s). ``--no-back-pages`` turns it off.
+
 Prints per round and as medians: wall time, MB/s, the ratio to the single stream next to the
 issue's target (loopback >= 1.0x, proxy >= 3x), moto's CPU seconds, and the CPU seconds of
 moto + proxies + this process, whose half is a floor under wall time on 2 cores.
@@ -55,6 +64,7 @@ import s3fs  # noqa: E402
 
 from bench.support.latency_proxy import start_proxy  # noqa: E402
 from bench.support.ranged_moto import SCRIPT as RANGED_MOTO  # noqa: E402
+from bench.support.touch_memory import back_pages  # noqa: E402
 from cargohold.core.storage.store import Store  # noqa: E402
 from tests.support.services import moto_s3  # noqa: E402
 
@@ -135,6 +145,11 @@ def main() -> None:
     parser.add_argument(
         "--stock-moto", action="store_true", help="moto unchanged: every GET copies the object"
     )
+    parser.add_argument(
+        "--no-back-pages",
+        action="store_true",
+        help="do not back free pages before each timed get (touch_memory.back_pages)",
+    )
     args = parser.parse_args()
     if not args.moto_disk:
         os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(4 * args.mb * MB)
@@ -181,6 +196,8 @@ def main() -> None:
                     order.reverse()  # interleave: no candidate always runs first
                 for key, (put, get, remove) in order:
                     for op in ("put", "get"):
+                        if not args.no_back_pages and op == "get":
+                            back_pages(2 * args.mb + 256)
                         cpu, start = [cpu_seconds(p) for p in watched], time.perf_counter()
                         if op == "put":
                             handle = put(str(source))

@@ -11,6 +11,14 @@ benchmark (the effect wears off within minutes: a second pass right after the fi
     .venv/bin/python bench/support/touch_memory.py            # all free memory but 1 GiB
 
 It only touches free pages (MemFree), so the page cache (e.g. a seeded catalog database) stays.
+
+:func:`back_pages` does the same for a few hundred MiB, for a benchmark to call just before a
+short timed step: the kernel hands out the pages freed last first, so the step's next
+allocations (its buffers, the page cache of a file it writes) land on pages the host has just
+backed. The guest hands freed pages back to the host soon after they are freed (free page
+reporting), so a step that follows a long one otherwise meets unbacked pages, and which
+candidate meets them depends on what ran before it, not on the candidate. A step that lasts
+seconds gains nothing: the pages freed here are handed back while it runs.
 """
 
 from __future__ import annotations
@@ -30,6 +38,14 @@ def free_bytes() -> int:
             if line.startswith("MemFree:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no MemFree in /proc/meminfo")
+
+
+def back_pages(mib: int) -> None:
+    """Write ``mib`` MiB of fresh memory, all of it held at once, then free it (see the
+    module's docstring)."""
+    chunk = np.empty(mib << 20, dtype=np.uint8)
+    chunk.fill(1)
+    del chunk
 
 
 def main() -> None:

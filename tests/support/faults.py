@@ -111,7 +111,7 @@ def trickling_proxy(target: str, *, bytes_per_second: float) -> Iterator[str]:
     connection's bytes, both ways, in 16 KiB pieces at ``bytes_per_second``: a server that keeps
     answering, too slowly for a read timeout to trip, and reads what it is sent as slowly (its
     receive buffer is 64 KiB, so a client's write blocks). Yields the proxy's URL."""
-    with _proxy(target, bytes_per_second=bytes_per_second, stall_on=None) as url:
+    with _proxy(target, bytes_per_second=bytes_per_second) as url:
         yield url
 
 
@@ -121,12 +121,27 @@ def stalling_proxy(target: str, *, stall_on: bytes) -> Iterator[str]:
     client sends ``stall_on`` (say, a request line's ``partNumber=2``), then forwards nothing more
     on that connection either way and keeps it open: a server that stopped mid-request (before
     its ``100 Continue``, which botocore's read timeout does not bound). Yields the proxy's URL."""
-    with _proxy(target, bytes_per_second=0.0, stall_on=stall_on) as url:
+    with _proxy(target, stall_on=stall_on) as url:
         yield url
 
 
 @contextmanager
-def _proxy(target: str, *, bytes_per_second: float, stall_on: bytes | None) -> Iterator[str]:
+def cutting_proxy(target: str, *, cut_after: int) -> Iterator[str]:
+    """A TCP proxy on loopback in front of ``target`` that closes each connection once the
+    server has sent ``cut_after`` bytes on it: a server that hangs up in the middle of an
+    answer's body. Yields the proxy's URL."""
+    with _proxy(target, cut_after=cut_after) as url:
+        yield url
+
+
+@contextmanager
+def _proxy(
+    target: str,
+    *,
+    bytes_per_second: float = 0.0,
+    stall_on: bytes | None = None,
+    cut_after: int | None = None,
+) -> Iterator[str]:
     host, _, port = target.split("://", 1)[1].rpartition(":")
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
@@ -141,11 +156,16 @@ def _proxy(target: str, *, bytes_per_second: float, stall_on: bytes | None) -> I
     def pump(
         source: socket.socket, sink: socket.socket, stalled: threading.Event, request: bool
     ) -> None:
+        sent = 0
         try:
             while not stop.is_set() and not stalled.is_set():
                 data = source.recv(piece)
                 if not data:
                     break
+                if not request and cut_after is not None and sent + len(data) >= cut_after:
+                    sink.sendall(data[: cut_after - sent])
+                    break  # hang up: both ends are shut below
+                sent += len(data)
                 if request and stall_on is not None and stall_on in data:
                     stalled.set()
                     break

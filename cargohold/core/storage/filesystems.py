@@ -163,6 +163,7 @@ def _is_timeout(exc: BaseException) -> bool:
 def _is_backend_error(exc: BaseException) -> bool:
     module = type(exc).__module__ or ""
     return module.split(".", 1)[0] in {
+        "aiohttp",
         "botocore",
         "aiobotocore",
         "s3fs",

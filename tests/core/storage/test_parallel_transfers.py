@@ -18,7 +18,13 @@ import pytest
 from cargohold import CorruptDataError, StorageError, Store
 from cargohold.core.storage import downloads, transfers
 from cargohold.core.storage.hashing import hash_bytes
-from tests.support.faults import freezable_moto, outcome, stalling_proxy, trickling_proxy
+from tests.support.faults import (
+    cutting_proxy,
+    freezable_moto,
+    outcome,
+    stalling_proxy,
+    trickling_proxy,
+)
 from tests.support.services import S3Server
 
 PART = transfers.MIN_PART_SIZE  # 5 MiB: small parts keep the test quick
@@ -158,10 +164,10 @@ def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
 class _FailingSink(downloads.MemorySink):
     """A destination whose writes fail past an offset (a full disk)."""
 
-    def write_at(self, offset: int, data: bytes) -> None:
+    def write_at(self, offset: int, chunks: list[downloads.Chunk]) -> None:
         if offset >= 2 * PART:
             raise OSError(28, "No space left on device")
-        super().write_at(offset, data)
+        super().write_at(offset, chunks)
 
 
 @pytest.mark.parametrize("split_below", [0.0, float("inf")], ids=["one-stream", "split"])
@@ -180,6 +186,27 @@ def test_a_destination_that_fails_mid_download_raises_its_error(
             part_size=PART,
             split_below=split_below,
         )
+
+
+def test_a_server_that_hangs_up_mid_answer_raises_a_storage_error_and_leaves_nothing(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    data = os.urandom(4 * PART)
+    bucket = s3_server.create_bucket()
+    info = _store(s3_server, bucket, part_size=PART).put_bytes(data)
+    with cutting_proxy(s3_server.endpoint_url, cut_after=PART + 12345) as endpoint:
+        store = Store(
+            f"s3://{bucket}/store",
+            options={**S3Server(endpoint).options(), "skip_instance_cache": True},
+            part_size=PART,
+            retries=0,
+        )
+        with pytest.raises(StorageError, match=r"reading .* failed"):
+            store.read_bytes(info.uri, expected_hash=info.hash)
+        target = tmp_path / "back.bin"
+        with pytest.raises(StorageError, match=r"downloading .* failed"):
+            store.download(info.uri, str(target), expected_hash=info.hash)
+        assert not target.exists()  # no partial copy left behind
 
 
 def test_a_blob_changed_on_the_server_is_refused_on_read(
