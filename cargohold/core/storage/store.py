@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
+from fsspec.asyn import sync
+
 from cargohold.core.config import (
     DEFAULT_STORE_CONNECT_TIMEOUT,
     DEFAULT_STORE_READ_TIMEOUT,
@@ -335,10 +337,23 @@ class Store(FileAPI):
         time (the collector's grace period counts from it). What keeps the collector off a blob
         a write just deduplicated against, on every store, is the write lease taken before
         this check (see ``lease``)."""
-        if not self.fs.exists(final):
+        if not self._blob_exists(final):
             return False
         if self.is_local:
             os.utime(final)
+        return True
+
+    def _blob_exists(self, final: str) -> bool:
+        """Whether the blob object ``final`` exists. On S3 one HEAD: s3fs's ``exists`` follows
+        a miss with a LIST of the key as a prefix (a blob is never a directory), a second round
+        trip and a request S3 bills as a LIST. Elsewhere the filesystem's ``exists``."""
+        if not self.parallel:
+            return bool(self.fs.exists(final))
+        bucket, key, _ = self.fs.split_path(final)
+        try:
+            sync(self.fs.loop, self.fs._call_s3, "head_object", Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            return False
         return True
 
     def _copy_in(self, local_path: str, final: str) -> None:

@@ -95,6 +95,26 @@ def test_a_large_blob_round_trips_as_parts_with_the_single_stream_hash(
     assert parallel.read_bytes(empty.uri, expected_hash=empty.hash) == b""
 
 
+def test_a_write_checks_for_the_blob_with_one_head_request(s3_server: S3Server) -> None:
+    # s3fs's exists() follows a missing key with a LIST of it as a prefix: a second round trip
+    # (and a request billed as a LIST) that a content-addressed key never needs
+    bucket = s3_server.create_bucket()
+    store = _store(s3_server, bucket, part_size=PART)
+    methods: list[str] = []
+    call_s3 = store.fs._call_s3
+
+    async def counted(method: str, *args: Any, **kwargs: Any) -> Any:
+        methods.append(method)
+        return await call_s3(method, *args, **kwargs)
+
+    store.fs._call_s3 = counted
+    info = store.put_bytes(b"one small value")
+    assert methods == ["head_object", "put_object"]
+    methods.clear()
+    assert store.put_bytes(b"one small value") == info  # already stored: nothing is sent
+    assert methods == ["head_object"]
+
+
 def test_a_slow_first_stream_splits_into_ranged_gets_hashed_in_order(
     s3_server: S3Server, tmp_path: Path
 ) -> None:
