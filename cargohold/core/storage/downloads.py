@@ -231,7 +231,7 @@ async def _download(
         decided = size <= 2 * plan.part_size  # too small to split
         read = _reader(body)
         batch: list[Chunk] = []
-        batch_at = batched = 0
+        batched = 0
         while position < stop:
             chunk = await read(stop - position)
             if not chunk:
@@ -239,15 +239,13 @@ async def _download(
             now = time.monotonic()
             if not started:
                 first, started = len(chunk), now
-            if not batch:
-                batch_at = position
             batch.append(chunk)
             batched += len(chunk)
             position += len(chunk)
             if batched >= _READ or position >= stop:
                 for piece in batch:
                     hasher.update(piece)
-                target.write_at(batch_at, batch)
+                target.write_at(position - batched, batch)
                 batch, batched = [], 0
             if not decided and position >= PROBE:
                 decided = True
